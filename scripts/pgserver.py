@@ -1,0 +1,105 @@
+"""A throwaway PostgreSQL server from the installed binaries, for tests and benchmarks.
+
+``initdb`` refuses to run as root, so under root the server runs as the ``postgres`` system user
+(Debian's ``postgresql`` package creates it). The data folder, socket and log live in one
+temporary folder that ``stop()`` removes.
+
+Run by hand: ``python scripts/pgserver.py`` prints a URL and keeps the server until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+class PostgresUnavailable(RuntimeError):
+    """The PostgreSQL server binaries are not installed here."""
+
+
+def find_bindir() -> Path:
+    explicit = os.environ.get("BONAFIDE_PG_BINDIR")
+    candidates = [explicit] if explicit else []
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    on_path = shutil.which("initdb")
+    if on_path:
+        candidates.append(str(Path(on_path).resolve().parent))
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
+            return Path(candidate)
+    raise PostgresUnavailable(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found; install the 'postgresql' package"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ThrowawayPostgres:
+    def __init__(self, *, durable: bool = False, max_connections: int = 200) -> None:
+        self.bindir = find_bindir()
+        self.durable = durable
+        self.max_connections = max_connections
+        self.root = Path(tempfile.mkdtemp(prefix="bonafide-pg-"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self._as_root = os.geteuid() == 0
+
+    def _run(self, *args: str) -> None:
+        cmd = list(args)
+        if self._as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            log = self.root / "log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{' '.join(cmd)} failed: {result.stderr}{result.stdout}\n{tail}")
+
+    def start(self) -> str:
+        if self._as_root:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
+                  "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C")
+        options = [
+            f"-p {self.port}", f"-k {self.root}", "-c listen_addresses=127.0.0.1",
+            f"-c max_connections={self.max_connections}",
+        ]
+        if not self.durable:
+            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
+                  "-o", " ".join(options), "-w", "-t", "60", "start")
+        return self.url("postgres")
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def psql_args(self) -> list[str]:
+        return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+
+    def stop(self) -> None:
+        try:
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                      "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    server = ThrowawayPostgres()
+    print(server.start(), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

@@ -1,0 +1,59 @@
+"""Command-line interface: translate arguments into one service call and print the result.
+
+Owns: the ``bonafide`` command. May import: ``bonafide.service``, ``bonafide.bootstrap``, the pure
+domain packages and ``bonafide.settings``; never ``bonafide.store`` or SQLAlchemy.
+
+Each command module registers itself on ``bonafide.cli.app.app``; ``main`` imports them all, so
+importing ``bonafide.cli`` stays cheap. Expected failures (``BonafideError``) print one line,
+``error: <code>: <message>``, on stderr and exit 1; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from bonafide.errors import BonafideError
+
+COMMAND_MODULES = (
+    "bonafide.cli.db",
+    "bonafide.cli.ledger",
+    "bonafide.cli.score",
+    "bonafide.cli.simulate",
+    "bonafide.cli.market",
+)
+
+
+def _check_asserts_enabled() -> None:
+    # Invariants are asserts (STYLE.md); python -O strips them, so refuse to run that way.
+    try:
+        assert False  # noqa: B011
+    except AssertionError:
+        return
+    sys.stderr.write("error: asserts_disabled: bonafide refuses to run under python -O\n")
+    raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``bonafide`` command."""
+    _check_asserts_enabled()
+    from bonafide.cli.app import app
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name)
+    try:
+        app(args=argv, standalone_mode=False)
+    except BonafideError as error:
+        sys.stderr.write(f"error: {error.code}: {error.message}\n")
+        raise SystemExit(1) from None
+    except SystemExit:
+        raise
+    except Exception as error:  # click's own usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.exceptions.ClickException):
+            sys.stderr.write(f"error: usage: {error.format_message()}\n")
+            raise SystemExit(2) from None
+        if isinstance(error, click.exceptions.Abort):
+            raise SystemExit(130) from None
+        raise

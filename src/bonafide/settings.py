@@ -1,0 +1,62 @@
+"""Settings: every ``BONAFIDE_*`` environment variable, read once into one object.
+
+Owns: configuration names, defaults and parsing of durations (``14d``, ``2s``). Imports:
+pydantic-settings. Nothing here runs at import time; ``Settings()`` reads the environment when
+called, which the composition root (``bootstrap.py``) and the CLI do once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bonafide.errors import Rejected
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)\s*$")
+_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str | int | timedelta) -> timedelta:
+    """Parse ``14d``, ``2s``, ``90m``, ``500ms`` (or a number of seconds) into a ``timedelta``.
+
+    >>> parse_duration("14d")
+    datetime.timedelta(days=14)
+    """
+    if isinstance(text, timedelta):
+        return text
+    if isinstance(text, int) and not isinstance(text, bool):
+        return timedelta(seconds=text)
+    match = _DURATION.match(str(text))
+    if not match:
+        raise Rejected("duration_unreadable", f"{text!r}: use a number and a unit, like 14d or 2s")
+    return timedelta(seconds=int(match[1]) * _UNIT[match[2]])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def default_database_url() -> str:
+    return "sqlite:///" + str(Path("var") / "bonafide.db")
+
+
+class Settings(BaseSettings):
+    """bonafide's configuration; each field is ``BONAFIDE_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="BONAFIDE_", extra="ignore", frozen=True)
+
+    database_url: str = Field(default_factory=default_database_url)
+    ship_window: Duration = timedelta(days=7)
+    release_window: Duration = timedelta(days=14)
+    review_window: Duration = timedelta(days=30)
+    fee_basis_points: int = Field(default=500, ge=0, le=10_000)
+    currency: str = "EUR"
+    seller_bond: int = Field(default=0, ge=0)
+    tick_interval: Duration = timedelta(seconds=5)
+    key_path: Path = Path("var") / "market.key"
+    api_key_pepper: str = ""
+    """Secret mixed into API-key hashes; empty means a per-database pepper is generated."""

@@ -1,0 +1,1 @@
+"""Ledger tables (filled in by the ledger)."""

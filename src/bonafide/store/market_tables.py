@@ -1,0 +1,1 @@
+"""Market tables (filled in by the market flow)."""

@@ -1,0 +1,23 @@
+"""Imports every table module so that ``base.metadata`` knows the whole schema.
+
+Add a line here when you add a table module; Alembic's env and the schema-drift test rely on it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import MetaData
+
+from bonafide.store.base import metadata
+
+TABLE_MODULES: tuple[str, ...] = (
+    "bonafide.store.ledger_tables",
+    "bonafide.store.market_tables",
+)
+
+
+def load_all() -> MetaData:
+    for name in TABLE_MODULES:
+        importlib.import_module(name)
+    return metadata

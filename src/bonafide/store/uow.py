@@ -1,0 +1,92 @@
+"""The unit of work: one database transaction, committed only when the use case says so.
+
+``service/`` functions own it::
+
+    with uow:
+        book = uow.repo(LedgerRepository)
+        ...
+        uow.commit()
+
+Leaving the block without ``commit()`` (or through an exception) rolls everything back, so a
+use case never half-writes. ``repo(cls)`` builds a repository on this transaction's session once
+and caches it, so table modules can be added without editing this file.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bonafide.store.db import is_sqlite
+
+
+class Repository(Protocol):
+    def __init__(self, session: Session) -> None: ...
+
+
+R = TypeVar("R", bound=Repository)
+
+
+class UnitOfWork:
+    """One transaction on ``engine``; reusable, but not re-entrant or shared between threads."""
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        self.engine = engine
+        self.read_only = read_only
+        bind = engine
+        if is_sqlite(str(engine.url)) and read_only:
+            bind = engine.execution_options(sqlite_begin="DEFERRED")
+        self._factory = sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
+        self._session: Session | None = None
+        self._repos: dict[type[object], object] = {}
+        self.committed = False
+
+    @property
+    def session(self) -> Session:
+        assert self._session is not None, "use the unit of work inside `with uow:`"
+        return self._session
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def repo(self, cls: type[R]) -> R:
+        found = self._repos.get(cls)
+        if found is None:
+            found = cls(self.session)
+            self._repos[cls] = found
+        assert isinstance(found, cls)
+        return found
+
+    def __enter__(self) -> UnitOfWork:
+        assert self._session is None, "a unit of work is not re-entrant"
+        self._session = self._factory()
+        self._repos = {}
+        self.committed = False
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            if not self.committed:
+                session.rollback()
+        finally:
+            session.close()
+            self._session = None
+            self._repos = {}
+
+    def commit(self) -> None:
+        assert not self.read_only, "a read-only unit of work cannot commit changes"
+        self.session.commit()
+        self.committed = True
+
+    def rollback(self) -> None:
+        self.session.rollback()
