@@ -60,3 +60,11 @@ class Settings(BaseSettings):
     key_path: Path = Path("var") / "market.key"
     api_key_pepper: str = ""
     """Secret mixed into API-key hashes; empty means a per-database pepper is generated."""
+    bond_return_orders: int = Field(default=10, ge=1, le=1_000_000)
+    """Orders completed without loss after which a seller's bond goes back to their wallet."""
+    signup_limit_per_minute: int = Field(default=10, ge=1)
+    """Sign-ups allowed per client IP per minute (a token bucket; bursts up to the same number)."""
+    auth_failure_limit_per_minute: int = Field(default=20, ge=1)
+    """Failed authentications allowed per client IP per minute before it gets 429 for a while."""
+    request_body_max_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    """Largest request body the HTTP API reads; larger ones get 413."""
