@@ -29,7 +29,7 @@ def is_sqlite(url: str) -> bool:
 def normalise_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername in ("postgresql", "postgres"):
+    if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
 
@@ -42,7 +42,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, isolation_level="READ COMMITTED", **kwargs)
+    kwargs.setdefault("isolation_level", "READ COMMITTED")
+    return create_engine(url, **kwargs)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
