@@ -1,12 +1,14 @@
 """Behavioural fraud signals computed from edge arrays: bursts, reviewers for hire, links.
 
-Owns: ``burst_suspicion``, ``hired_suspicion``, ``linked_ratings``. Imports: NumPy and
-``reputation.graph``. Each signal is a score in [0, 1]; higher means more suspicious.
+Owns: ``burst_suspicion``, ``hired_suspicion``, ``ring_suspicion``, ``linked_ratings``.
+Imports: NumPy, SciPy (sparse) and ``reputation.graph``. Each signal is a score in [0, 1];
+higher means more suspicious.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sparse
 from numpy.typing import ArrayLike
 
 from bonafide.reputation.graph import BoolArray, FloatArray, RatingGraph
@@ -76,8 +78,8 @@ def hired_suspicion(
     *,
     young_seconds: float = 30 * DAY_SECONDS,
     extreme_min: float = 0.99,
-    count_prior: float = 3.0,
-    ratees_scale: float = 5.0,
+    count_prior: float = 1.0,
+    ratees_scale: float = 3.0,
 ) -> FloatArray:
     r"""Per account: how much it rates like a reviewer for hire.
 
@@ -140,3 +142,55 @@ def linked_ratings(graph: RatingGraph, links: ArrayLike | None) -> BoolArray:
                 + np.maximum(graph.rater, graph.ratee))
     linked: BoolArray = np.isin(edge_key, link_key)
     return linked
+
+
+def ring_suspicion(
+    graph: RatingGraph,
+    *,
+    degree_max: int = 50,
+    pairs_prior: float = 2.0,
+) -> FloatArray:
+    r"""Per account: how closed its circle of praise is (local clustering of positive ratings).
+
+    Members of a review ring all praise each other, so the accounts an account is linked to by
+    positive ratings (either direction) are also linked among themselves. The local clustering
+    coefficient (Watts, Strogatz, "Collective dynamics of small-world networks", Nature 1998)
+    measures exactly that; group review spam shows it (Mukherjee, Liu, Glance, WWW 2012). On a
+    market where buyers rate sellers and sellers rate buyers the honest graph is bipartite and has
+    no triangles at all, so honest accounts score 0. With :math:`t_u` the triangles through
+    ``u`` and :math:`d_u` its positive neighbours,
+
+    .. math:: C(u) = \frac{2 t_u}{d_u (d_u - 1) + k_0}
+
+    with :math:`k_0` = ``pairs_prior``. Accounts with more than ``degree_max`` neighbours are
+    left out (as hubs they would make the sparse product costly, and a ring member is not a hub;
+    camouflage ratings on popular hubs therefore do not hide a ring either).
+
+    Examples
+    --------
+    A triangle of mutual praise and a buyer ``d`` who rates ``a``:
+
+    >>> raters, ratees = ["a", "b", "c", "d"], ["b", "c", "a", "a"]
+    >>> g = RatingGraph.from_ids(raters, ratees, [1.0] * 4)
+    >>> [round(float(x), 3) for x in ring_suspicion(g)]
+    [0.25, 0.5, 0.5, 0.0]
+    """
+    n = graph.n_accounts
+    positive = graph.rating > 0
+    low = np.minimum(graph.rater[positive], graph.ratee[positive])
+    high = np.maximum(graph.rater[positive], graph.ratee[positive])
+    distinct = low != high
+    key = np.unique(low[distinct] * n + high[distinct])
+    low, high = key // n, key % n
+    degree = np.bincount(low, minlength=n) + np.bincount(high, minlength=n)
+    small = (degree[low] <= degree_max) & (degree[high] <= degree_max)
+    low, high = low[small], high[small]
+    ones = np.ones(2 * low.shape[0])
+    adjacency = sparse.csr_matrix(
+        (ones, (np.concatenate([low, high]), np.concatenate([high, low]))), shape=(n, n)
+    )
+    closed = (adjacency @ adjacency).multiply(adjacency)
+    triangles2 = np.asarray(closed.sum(axis=1), dtype=np.float64).ravel()
+    d = np.asarray(adjacency.sum(axis=1), dtype=np.float64).ravel()
+    result: FloatArray = triangles2 / (d * (d - 1.0) + pairs_prior)
+    return result

@@ -65,7 +65,8 @@ def fraudar(
     epsilon : float
         Batch tolerance, > 0; smaller is closer to one-at-a-time peeling but needs more rounds.
     positive_only : bool
-        Use only positive ratings (a boosting ring gives praise).
+        Use only positive ratings (a boosting ring gives praise). Repeat ratings of one
+        (rater, ratee) pair count as one edge, the first in array order.
     rounds_max : int
         Limit on peeling rounds per block.
 
@@ -93,7 +94,14 @@ def fraudar(
     """
     assert epsilon > 0 and blocks_max >= 0 and column_offset > 1.0
     n = graph.n_accounts
-    selected = graph.rating > 0 if positive_only else np.ones(graph.n_ratings, dtype=bool)
+    eligible = graph.rating > 0 if positive_only else np.ones(graph.n_ratings, dtype=bool)
+    selected = eligible
+    # The adjacency is binary: repeat ratings of the same pair (repeat orders) count once.
+    pair = graph.rater * n + graph.ratee
+    candidates = np.flatnonzero(selected)
+    _, first = np.unique(pair[candidates], return_index=True)
+    selected = np.zeros(graph.n_ratings, dtype=bool)
+    selected[candidates[first]] = True
     degree_in = np.bincount(graph.ratee[selected], minlength=n)
     weight = np.where(selected, 1.0 / np.log(degree_in[graph.ratee] + column_offset), 0.0)
     remaining = selected.copy()
@@ -102,8 +110,11 @@ def fraudar(
         if not remaining.any():
             break
         block = _peel(graph, weight, remaining, epsilon=epsilon, rounds_max=rounds_max)
-        blocks.append(block)
         remaining &= ~block.edges
+        # Report every rating inside the block, repeats of a pair included.
+        inside = block.raters[graph.rater] & block.ratees[graph.ratee] & eligible
+        blocks.append(Block(block.raters, block.ratees, block.density, block.density_graph,
+                            inside))
     return blocks
 
 

@@ -14,7 +14,12 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from bonafide.errors import Rejected
-from bonafide.reputation.behaviour import burst_suspicion, hired_suspicion, linked_ratings
+from bonafide.reputation.behaviour import (
+    burst_suspicion,
+    hired_suspicion,
+    linked_ratings,
+    ring_suspicion,
+)
 from bonafide.reputation.fraudar import Block, fraudar
 from bonafide.reputation.graph import (
     ConvergenceError,
@@ -42,7 +47,9 @@ class ScoreParams:
     good by ``(s - threshold_good) / (1 - threshold_good)`` when above the threshold and as bad by
     ``(threshold_good - s) / (1 + threshold_good)`` below it (so on a 1–5 scale with the default 0,
     5 stars is fully good, 4 half good, 3 neutral). A dense block counts when its density is at
-    least ``block_ratio_min`` times the graph's.
+    least ``block_ratio_min`` times the graph's. Burst, hired and ring signals below
+    ``signal_floor`` count as noise (the rest is rescaled to [0, 1]); ``benefit_prior`` pseudo
+    good ratings shrink the share of a ratee's praise that came from suspicious ratings.
     """
 
     trust_prior_good: float = 1.0
@@ -54,6 +61,8 @@ class ScoreParams:
     interval_level: float = 0.9
     blocks_max: int = 3
     block_ratio_min: float = 3.0
+    benefit_prior: float = 5.0
+    signal_floor: float = 0.5
     iterations_max: int = 200
     tolerance: float = 1e-6
     rev2: Rev2Params = field(default_factory=lambda: Rev2Params(0, 0, 0, 0, 1, 1, 0))
@@ -207,40 +216,64 @@ def _default(
     n = graph.n_accounts
     degree_out = np.maximum(np.bincount(graph.rater, minlength=n), 1).astype(np.float64)
     say("bursts")
-    burst_edge = burst_suspicion(graph)
+    burst_edge = _floor(burst_suspicion(graph), p.signal_floor)
     say("reviewers for hire")
-    hired = hired_suspicion(graph)
+    hired = _floor(hired_suspicion(graph), p.signal_floor)
     linked_edge = linked_ratings(graph, links).astype(np.float64)
     say("dense blocks")
     blocks = fraudar(graph, blocks_max=p.blocks_max)
-    block_account = np.zeros(n)
-    block_edge = np.zeros(graph.n_ratings)
-    for block in blocks:
-        ratio = block.density / block.density_graph if block.density_graph > 0 else 0.0
-        if ratio < p.block_ratio_min:
-            continue
-        strength = 1.0 - p.block_ratio_min / ratio
-        block_account = np.maximum(block_account, np.where(block.raters, strength, 0.0))
-        block_edge = np.maximum(block_edge, np.where(block.edges, strength, 0.0))
+    block_account, block_edge = _block_signals(graph, blocks, p.block_ratio_min)
+    say("rings")
+    ring = _floor(ring_suspicion(graph), p.signal_floor)
+    ring_edge = np.where(graph.rating > 0, np.minimum(ring[graph.rater], ring[graph.ratee]), 0.0)
     burst_account = np.bincount(graph.rater, weights=burst_edge, minlength=n) / degree_out
     linked_account = np.bincount(graph.rater, weights=linked_edge, minlength=n) / degree_out
     behaviour = 1.0 - (1.0 - hired) * (1.0 - block_account) * (1.0 - burst_account) * (
         1.0 - linked_account
-    )
-    edge_keep = (1.0 - burst_edge) * (1.0 - block_edge) * (1.0 - linked_edge)
+    ) * (1.0 - ring)
+    edge_keep = (1.0 - burst_edge) * (1.0 - block_edge) * (1.0 - linked_edge) * (1.0 - ring_edge)
     say("trust propagation")
     trust, iterations = _trust(graph, p, label, behaviour, edge_keep, good, bad)
+    # A ratee whose praise comes mostly from suspicious ratings bought it: it is suspect too.
+    fake = good * (1.0 - edge_keep * (1.0 - behaviour[graph.rater]))
+    benefit = np.bincount(graph.ratee, weights=fake, minlength=n) / (
+        np.bincount(graph.ratee, weights=good, minlength=n) + p.benefit_prior
+    )
     rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
-    fraud = 1.0 - rater_weight
+    fraud = np.where(label >= 0, label, 1.0 - rater_weight * (1.0 - benefit))
     weight = rater_weight[graph.rater] * edge_keep
     signals = {
         "trust": trust,
         "hired": hired,
         "burst": burst_account,
         "block": block_account,
+        "ring": ring,
         "linked": linked_account,
+        "benefit": benefit,
     }
     return fraud, weight, signals, blocks, iterations
+
+
+def _floor(signal: FloatArray, floor: float) -> FloatArray:
+    """Rescale ``floor .. 1`` to ``0 .. 1``: weak behavioural evidence is treated as noise."""
+    result: FloatArray = np.clip((signal - floor) / (1.0 - floor), 0.0, 1.0)
+    return result
+
+
+def _block_signals(
+    graph: RatingGraph, blocks: list[Block], ratio_min: float
+) -> tuple[FloatArray, FloatArray]:
+    """Per account and per rating: 1 - ratio_min / (block density / graph density), or 0."""
+    account = np.zeros(graph.n_accounts)
+    edge = np.zeros(graph.n_ratings)
+    for block in blocks:
+        ratio = block.density / block.density_graph if block.density_graph > 0 else 0.0
+        if ratio < ratio_min:
+            continue
+        strength = 1.0 - ratio_min / ratio
+        account = np.maximum(account, np.where(block.raters, strength, 0.0))
+        edge = np.maximum(edge, np.where(block.edges, strength, 0.0))
+    return account, edge
 
 
 def _trust(
@@ -370,7 +403,7 @@ def _reasons(result: ScoreResult, account: int) -> list[Reason]:
                               f"pulled towards the market's {prior:.2f}"))
     fraud = float(result.fraud_score[account])
     for name, values in result.signals.items():
-        if name in ("hired", "burst", "block", "linked") and values[account] > 0:
+        if name in ("hired", "burst", "block", "ring", "linked", "benefit") and values[account]:
             reasons.append(Reason(f"fraud_signal_{name}", -float(values[account]),
                                   f"fraud score {fraud:.2f}"))
     return sorted(reasons, key=lambda r: -abs(r.effect))
