@@ -1,0 +1,146 @@
+"""The FastAPI application: ``create_app(container)`` wires routes, limits and error handling.
+
+Owns: the list of route modules (``ROUTER_MODULES``; each exposes ``router``), the request guard
+(request ids, the body size limit, UTF-8 bodies) and the per-process rate limiters. Imports:
+FastAPI/Starlette, ``bonafide.api.*``, ``bonafide.bootstrap``.
+
+``from_environment`` is the factory ``bonafide serve`` hands to uvicorn: it reads the settings and
+connects once, when the server starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bonafide import __version__
+from bonafide.api import problems
+from bonafide.bootstrap import Container, connect
+from bonafide.service.ratelimit import RateLimiter
+
+ROUTER_MODULES: tuple[str, ...] = (
+    "bonafide.api.routes.health",
+    "bonafide.api.routes.accounts",
+    "bonafide.api.routes.wallets",
+    "bonafide.api.routes.sellers",
+    "bonafide.api.routes.listings",
+)
+"""Route modules in the order their routes are matched; each has a module-level ``router``."""
+
+REQUEST_ID_HEADER = b"x-request-id"
+
+
+class RequestGuard:
+    """Pure ASGI middleware: gives each request an id (``X-Request-Id`` on every response), reads
+    the body up to ``body_max_bytes`` (larger → 413) and refuses JSON that is not UTF-8 (400)."""
+
+    def __init__(self, app: ASGIApp, *, body_max_bytes: int) -> None:
+        self.app = app
+        self.body_max_bytes = body_max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        refusal = await self._read_body(scope, receive)
+        if isinstance(refusal, tuple):
+            status, code, detail = refusal
+            response = problems.problem_response(
+                Request(scope), status=status, code=code, detail=detail
+            )
+            await response(scope, receive, send_with_id)
+            return
+        body = refusal
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send_with_id)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | tuple[int, str, str]:
+        headers = dict(scope.get("headers", []))
+        too_large = (
+            413,
+            "request_body_too_large",
+            f"request bodies are limited to {self.body_max_bytes} bytes",
+        )
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.body_max_bytes):
+            return too_large
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.body_max_bytes:
+                return too_large
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        content_type = headers.get(b"content-type", b"").lower()
+        if body and b"json" in content_type:
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                return 400, "request_body_not_utf8", "JSON request bodies must be UTF-8"
+        return body
+
+
+def create_app(container: Container) -> FastAPI:
+    """The HTTP API over ``container``'s database, clock and settings."""
+    settings = container.settings
+    app = FastAPI(
+        title="bonafide",
+        version=__version__,
+        summary="The trust layer for marketplaces of unknown sellers: escrow, verified reviews, "
+        "fraud-resistant reputation.",
+        description="Errors are RFC 9457 `application/problem+json` with a stable `type`. "
+        "Money is `{\"value\": <integer minor units>, \"currency\": \"<ISO 4217>\"}`. "
+        "Money-moving POSTs require an `Idempotency-Key` header.",
+    )
+    app.state.container = container
+    minute = timedelta(minutes=1)
+    app.state.signup_limiter = RateLimiter(
+        name="signup", capacity=settings.signup_limit_per_minute, period=minute
+    )
+    app.state.auth_failure_limiter = RateLimiter(
+        name="authentication_failure",
+        capacity=settings.auth_failure_limit_per_minute,
+        period=minute,
+    )
+    problems.install(app)
+    for name in ROUTER_MODULES:
+        module: Any = importlib.import_module(name)
+        app.include_router(module.router)
+    app.add_middleware(RequestGuard, body_max_bytes=settings.request_body_max_bytes)
+    return app
+
+
+def from_environment() -> FastAPI:
+    """Factory for uvicorn (``bonafide serve``): settings from ``BONAFIDE_*``, connect once."""
+    return create_app(connect())

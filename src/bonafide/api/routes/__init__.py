@@ -1,0 +1,1 @@
+"""Route modules; each exposes ``router`` and is listed in ``bonafide.api.app.ROUTER_MODULES``."""
