@@ -1,0 +1,181 @@
+"""Slow, obvious twins of the vectorised methods: plain Python loops over edges and dicts.
+
+They follow the papers' formulas line by line so the fast versions can be checked to 1e-9.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+
+Edge = tuple[int, int, float, float]  # rater, ratee, rating in [-1, 1], timestamp
+
+
+@dataclass
+class Rev2Slow:
+    fairness: dict[int, float]
+    goodness: dict[int, float]
+    reliability: list[float]
+    iterations: int
+
+
+def rev2_slow(
+    edges: list[Edge],
+    params: tuple[float, float, float, float, float, float, float] = (1, 1, 1, 1, 1, 1, 1),
+    *,
+    iterations_max: int = 500,
+    tolerance: float = 1e-6,
+) -> Rev2Slow:
+    a1, a2, b1, b2, g1, g2, g3 = params
+    raters = sorted({e[0] for e in edges})
+    ratees = sorted({e[1] for e in edges})
+    fairness = dict.fromkeys(raters, 1.0)
+    goodness = dict.fromkeys(ratees, 1.0)
+    reliability = [1.0] * len(edges)
+    out_edges: dict[int, list[int]] = defaultdict(list)
+    in_edges: dict[int, list[int]] = defaultdict(list)
+    for k, (u, p, _, _) in enumerate(edges):
+        out_edges[u].append(k)
+        in_edges[p].append(k)
+    for iteration in range(1, iterations_max + 1):
+        mu_g = statistics.median(goodness.values())
+        new_g = {}
+        for p in ratees:
+            total = 0.0
+            for k in in_edges[p]:
+                total += reliability[k] * edges[k][2]
+            value = (b1 * mu_g + b2 * 1.0 + total) / (b1 + b2 + len(in_edges[p]))
+            new_g[p] = min(1.0, max(-1.0, value))
+        new_r = []
+        for u, p, s, _ in edges:
+            value = (g1 * fairness[u] + g2 * (1 - abs(s - new_g[p]) / 2) + g3 * 1.0) / (
+                g1 + g2 + g3
+            )
+            new_r.append(min(1.0, max(0.0, value)))
+        mu_f = statistics.median(fairness.values())
+        new_f = {}
+        for u in raters:
+            total = 0.0
+            for k in out_edges[u]:
+                total += new_r[k]
+            value = (a1 * mu_f + a2 * 1.0 + total) / (a1 + a2 + len(out_edges[u]))
+            new_f[u] = min(1.0, max(0.0, value))
+        delta = max(
+            max(abs(new_g[p] - goodness[p]) for p in ratees),
+            max(abs(x - y) for x, y in zip(new_r, reliability, strict=True)),
+            max(abs(new_f[u] - fairness[u]) for u in raters),
+        )
+        fairness, goodness, reliability = new_f, new_g, new_r
+        if delta <= tolerance:
+            return Rev2Slow(fairness, goodness, reliability, iteration)
+    raise RuntimeError("did not converge")
+
+
+def fraudar_slow(
+    edges: list[Edge],
+    *,
+    blocks_max: int,
+    column_offset: float = 5.0,
+    epsilon: float = 0.1,
+) -> list[tuple[set[int], set[int], float]]:
+    """Batch peeling over positive, de-duplicated edges, one dict update at a time."""
+    pairs: list[tuple[int, int]] = []
+    seen = set()
+    for u, p, s, _ in edges:
+        if s > 0 and (u, p) not in seen:
+            seen.add((u, p))
+            pairs.append((u, p))
+    degree_in: dict[int, int] = defaultdict(int)
+    for _, p in pairs:
+        degree_in[p] += 1
+    weight = {(u, p): 1.0 / math.log(degree_in[p] + column_offset) for u, p in pairs}
+    remaining = set(pairs)
+    blocks = []
+    for _ in range(blocks_max):
+        if not remaining:
+            break
+        rows = {u for u, _ in remaining}
+        cols = {p for _, p in remaining}
+        best = (-1.0, set(rows), set(cols))
+        while rows or cols:
+            deg_row: dict[int, float] = dict.fromkeys(rows, 0.0)
+            deg_col: dict[int, float] = dict.fromkeys(cols, 0.0)
+            for u, p in pairs:
+                if (u, p) in remaining and u in rows and p in cols:
+                    deg_row[u] += weight[(u, p)]
+                    deg_col[p] += weight[(u, p)]
+            total = math.fsum(deg_row.values())
+            density = total / (len(rows) + len(cols))
+            if density > best[0]:
+                best = (density, set(rows), set(cols))
+            cut = (1 + epsilon) * 2 * density
+            rows = {u for u in rows if not deg_row[u] <= cut}
+            cols = {p for p in cols if not deg_col[p] <= cut}
+        blocks.append((best[1], best[2], best[0]))
+        remaining = {(u, p) for u, p in remaining if not (u in best[1] and p in best[2])}
+    return blocks
+
+
+def burst_slow(
+    edges: list[Edge],
+    *,
+    windows: tuple[float, ...] = (86_400.0, 7 * 86_400.0, 30 * 86_400.0),
+    count_min: float = 5.0,
+    ratio_min: float = 2.0,
+) -> list[float]:
+    t0 = min(e[3] for e in edges)
+    by_ratee: dict[int, list[float]] = defaultdict(list)
+    for _, p, _, t in edges:
+        by_ratee[p].append(t - t0)
+    result = [0.0] * len(edges)
+    for window in windows:
+        for offset in (0.0, 0.5):
+            for k, (_, p, _, t) in enumerate(edges):
+                mine = math.floor((t - t0) / window + offset)
+                times = by_ratee[p]
+                count = sum(1 for x in times if math.floor(x / window + offset) == mine)
+                span = max(times) - min(times)
+                expected = (len(times) - count) * window / max(span, window)
+                score = min(1.0, max(0.0, 1 - (ratio_min * expected + count_min) / count))
+                result[k] = max(result[k], score)
+    return result
+
+
+def hired_slow(
+    edges: list[Edge], n: int, *, young: float = 30 * 86_400.0, extreme: float = 0.99,
+    prior: float = 1.0, scale: float = 3.0,
+) -> list[float]:
+    first: dict[int, float] = {}
+    for _, p, _, t in edges:
+        first[p] = min(first.get(p, math.inf), t)
+    count = [0.0] * n
+    degree = [0.0] * n
+    for u, p, s, t in edges:
+        degree[u] += 1
+        if t - first[p] < young and abs(s) >= extreme:
+            count[u] += 1
+    return [c / (d + prior) * (1 - math.exp(-c / scale)) for c, d in zip(count, degree, strict=True)]
+
+
+def ring_slow(edges: list[Edge], n: int, *, degree_max: int = 50, prior: float = 2.0) -> list[float]:
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    for u, p, s, _ in edges:
+        if s > 0 and u != p:
+            neighbours[u].add(p)
+            neighbours[p].add(u)
+    small = {v for v in range(n) if len(neighbours[v]) <= degree_max}
+    kept = {v: {w for w in neighbours[v] if w in small} if v in small else set() for v in range(n)}
+    result = []
+    for v in range(n):
+        mine = kept[v]
+        closed = sum(1 for a in mine for b in mine if a != b and b in kept[a])
+        d = len(mine)
+        result.append(closed / (d * (d - 1) + prior))
+    return result
+
+
+def linked_slow(edges: list[Edge], links: list[tuple[int, int]]) -> list[bool]:
+    pairs = {frozenset(pair) for pair in links}
+    return [frozenset((u, p)) in pairs for u, p, _, _ in edges]
