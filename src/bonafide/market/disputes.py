@@ -43,6 +43,28 @@ class Outcome(enum.StrEnum):
     HOLD_EXPIRED = "hold_expired"
 
 
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    id: str
+    order_id: str
+    opened_by: str
+    reason: str
+    state: DisputeState
+    opened_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    outcome: Outcome | None
+    refund: Money | None
+    total: Money
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeMessage:
+    author_id: str
+    body: str
+    at: datetime
+
+
 def check_text(text: object, *, field: str, limit: int) -> str:
     """Return ``text`` stripped if it is a non-empty string of at most ``limit`` characters."""
     if not isinstance(text, str):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from bonafide.errors import Conflict, Forbidden, Rejected
 
@@ -43,6 +45,47 @@ class AppealState(enum.StrEnum):
     """The action stands."""
     OVERTURNED = "overturned"
     """The action is undone: the listing or review shown again, the account reinstated."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    id: str
+    reporter_id: str
+    target_kind: TargetKind
+    target_id: str
+    reason: str
+    state: ReportState
+    created_at: datetime
+    handled_at: datetime | None
+    handled_by: str | None
+    action_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationAction:
+    id: str
+    moderator_id: str
+    kind: ActionKind
+    target_kind: TargetKind | None
+    target_id: str | None
+    affected_account_id: str | None
+    report_id: str | None
+    reason: str
+    at: datetime
+    reversed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Appeal:
+    id: str
+    action_id: str
+    appellant_id: str
+    text: str
+    state: AppealState
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_reason: str | None
 
 
 ACTION_TARGETS: Mapping[ActionKind, TargetKind | None] = {

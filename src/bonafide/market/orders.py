@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bonafide.errors import Conflict, Forbidden, Rejected
+from bonafide.market.quotes import Quote
 from bonafide.money import Money, Rounding, percent_of
 
 
@@ -146,6 +147,71 @@ def hold_expiry(*, now: datetime, ship_window: timedelta, release_window: timede
     a dispute can reach it, and then the money goes back to the buyer (DESIGN.md §3).
     """
     return now + 2 * (ship_window + release_window)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as stored: parties, what was bought, where it stands and how it settled."""
+
+    id: str
+    buyer_id: str
+    seller_id: str
+    listing_id: str
+    quantity: int
+    quote: Quote
+    state: OrderState
+    placed_at: datetime
+    updated_at: datetime
+    ship_by: datetime | None
+    shipped_at: datetime | None
+    release_by: datetime | None
+    finished_at: datetime | None
+    tracking: str | None
+    hold_transfer_id: str
+    hold_number: int
+    hold_expires_at: datetime
+    refund: Money
+    seller_amount: Money
+    fee: Money
+    was_disputed: bool
+
+    @property
+    def total(self) -> Money:
+        return self.quote.total
+
+    @property
+    def deadlines(self) -> Deadlines:
+        return Deadlines(ship_by=self.ship_by, release_by=self.release_by)
+
+    def party_of(self, account_id: str) -> Party | None:
+        """The buyer or the seller, or ``None`` for anyone else."""
+        if account_id == self.buyer_id:
+            return Party.BUYER
+        if account_id == self.seller_id:
+            return Party.SELLER
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One transition of an order: who did what, when and why."""
+
+    at: datetime
+    from_state: OrderState | None
+    to_state: OrderState
+    action: str
+    actor: str
+    reason: str
+
+
+SYSTEM_ACTOR = "system"
+"""The actor recorded for the scheduler's automatic transitions."""
+
+TRACKING_MAX = 500
+"""The longest tracking text a seller may give when shipping, in characters."""
+
+REASON_MAX = 2_000
+"""The longest reason recorded with a transition, in characters."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,23 @@ class Ratings:
     shipping_speed: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Review:
+    id: str
+    order_id: str
+    author_id: str
+    subject_id: str
+    role: ReviewerRole
+    ratings: Ratings
+    text: str
+    submitted_at: datetime
+    updated_at: datetime
+    revealed_at: datetime | None
+    hidden: bool
+    reply: str | None
+    replied_at: datetime | None
+
+
 def _stars(value: object, *, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Rejected("rating_must_be_an_integer", f"{field} must be a whole number of stars")
