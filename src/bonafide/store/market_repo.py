@@ -43,9 +43,10 @@ def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> b
     """
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(**values).on_conflict_do_nothing()
-    result: Any = session.execute(statement)
-    return bool(result.rowcount == 1)
+    key = next(iter(table.primary_key.columns))
+    # RETURNING rather than rowcount: through a Session, PostgreSQL reports rowcount -1 here.
+    statement = module.insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None
 
 
 class AccountRepository:
