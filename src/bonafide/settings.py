@@ -68,3 +68,12 @@ class Settings(BaseSettings):
     """Failed authentications allowed per client IP per minute before it gets 429 for a while."""
     request_body_max_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     """Largest request body the HTTP API reads; larger ones get 413."""
+    market_id: str = Field(default="", pattern=r"^([A-Za-z0-9][A-Za-z0-9_.:-]{0,127})?$")
+    """This market's public id in signed documents; empty means one is made with the first key
+    and kept in the keyring file beside ``key_path``."""
+    market_name: str = Field(default="bonafide market", min_length=1, max_length=200)
+    """This market's name in signed documents and ``/.well-known/bonafide-market.json``."""
+    attestation_lifetime: Duration = timedelta(days=90)
+    """How long an exported seller attestation stays valid (at most 400 days)."""
+    imported_evidence_weight_bp: int = Field(default=2_500, ge=0, le=10_000)
+    """Weight, in basis points, given to evidence imported from another market's attestation."""
