@@ -47,7 +47,7 @@ def reputation(issued_at: datetime = T0, *, days: int = 90, issuer: str = "mkt_a
         issuer_id=issuer, issuer_name="Market A", attestation_id="att_1", seller_id="acc_seller",
         handle="honest_hana", period_from=issued_at - timedelta(days=365),
         period_until=issued_at, verified_orders=120, disputes=3, refunds=5, score_bp=9_340,
-        uncertainty_bp=310, issued_at=issued_at, expires_at=issued_at + timedelta(days=days),
+        verified_reviews=88, method="baseline", issued_at=issued_at, expires_at=issued_at + timedelta(days=days),
     )
 
 
@@ -199,6 +199,8 @@ def test_floats_and_schema_breaks_are_named() -> None:
         (lambda p: p.update(version=2), "version"),
         (lambda p: p.update(extra=1), "exactly the fields"),
         (lambda p: p["issuer"].update(id=""), "issuer"),
+        (lambda p: p.update(audience={"market_id": "m"}), "audience"),
+        (lambda p: p["score"].update(method=""), "score.method"),
     ],
 )
 def test_payload_shapes_are_checked_when_building(change, message: str) -> None:  # type: ignore
@@ -213,7 +215,7 @@ def test_a_liabilities_root_has_no_expiry_and_reads_back() -> None:
         issuer_id="mkt_a", issuer_name="Market A", snapshot_id="snp_1",
         accounts=["wallet", "escrow"], tree="bonafide.merkle_sum_sha256/1",
         roots=[CurrencyRoot("USD", "cd" * 32, 5, 1), CurrencyRoot("EUR", "ab" * 32, 1700, 3)],
-        issued_at=T0,
+        ledger_sequence=42, ledger_head="ef" * 32, issued_at=T0,
     )
     signed = sign_document(payload, key=KEY_A)
     result = verify(signed, now=T0 + timedelta(days=3_000))

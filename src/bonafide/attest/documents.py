@@ -18,8 +18,11 @@ Payload types (every payload has ``type``, ``version``, ``issuer: {id, name}`` a
 ``bonafide.seller_reputation``
     A market's summary of one seller: ``subject {seller_id, handle}``, ``period {from, until}``,
     ``verified_orders``, ``disputes``, ``refunds``, ``dispute_rate_bp``, ``refund_rate_bp``,
-    ``score {value_bp, uncertainty_bp}`` (basis points, 10 000 = 1), ``attestation_id``,
-    ``expires_at``. Rates are counts over ``verified_orders`` rounded down to basis points.
+    ``score {value_bp, verified_reviews, method}`` (basis points, 10 000 = 1; the method names
+    the issuing market's scoring), ``audience`` (``null``, or ``{market_id, account_id}``: the
+    account on another market the seller asked the attestation for, so nobody else can import
+    it as theirs), ``attestation_id``, ``expires_at``. Rates are counts over
+    ``verified_orders`` rounded down to basis points.
 ``bonafide.claim_verification``
     A third party's check of a listing's claim: ``listing {market_id, listing_id}``, ``claim``
     (the text checked), ``evidence {sha256, description}`` (hash of the report, e.g. the lab PDF),
@@ -27,7 +30,9 @@ Payload types (every payload has ``type``, ``version``, ``issuer: {id, name}`` a
     ``expires_at``. Its issuer is the verifier (a keyring of kind ``verifier``).
 ``bonafide.liabilities_root``
     A market's signed proof-of-liabilities root: ``snapshot_id``, ``accounts`` (the account kinds
-    counted), ``tree`` (the construction), ``roots [{currency, root_hash, total, leaf_count}]``.
+    counted), ``tree`` (the construction), ``roots [{currency, root_hash, total, leaf_count}]``,
+    and ``ledger {sequence, head}``: the journal entry the snapshot was read at, which ties the
+    totals to one point of the hash-chained ledger.
     It does not expire: it states what was owed at ``issued_at``.
 
 Verification reasons, in the order they are checked (``Reason``): the first that applies is
@@ -174,8 +179,13 @@ _COMMON = {"type", "version", "issuer", "issued_at"}
 
 def _check_seller_reputation(p: dict[str, Any]) -> None:
     _fields(p, _COMMON | {"attestation_id", "expires_at", "subject", "period", "verified_orders",
-                          "disputes", "refunds", "dispute_rate_bp", "refund_rate_bp", "score"},
+                          "disputes", "refunds", "dispute_rate_bp", "refund_rate_bp", "score",
+                          "audience"},
             "a seller reputation")
+    if p["audience"] is not None:
+        audience = _fields(p["audience"], {"market_id", "account_id"}, "audience")
+        _need(_is_text(audience["market_id"], 128) and _is_text(audience["account_id"], 128),
+              "audience ids are text")
     subject = _fields(p["subject"], {"seller_id", "handle"}, "subject")
     _need(_is_text(subject["seller_id"]) and _is_text(subject["handle"]), "subject ids are text")
     period = _fields(p["period"], {"from", "until"}, "period")
@@ -187,9 +197,10 @@ def _check_seller_reputation(p: dict[str, Any]) -> None:
           "disputes and refunds are counted among verified orders")
     for name in ("dispute_rate_bp", "refund_rate_bp"):
         _need(_is_int(p[name], 0, BASIS_POINTS), f"{name} is 0 to {BASIS_POINTS} basis points")
-    score = _fields(p["score"], {"value_bp", "uncertainty_bp"}, "score")
-    for name in ("value_bp", "uncertainty_bp"):
-        _need(_is_int(score[name], 0, BASIS_POINTS), f"score.{name} is 0 to {BASIS_POINTS}")
+    score = _fields(p["score"], {"value_bp", "verified_reviews", "method"}, "score")
+    _need(_is_int(score["value_bp"], 0, BASIS_POINTS), f"score.value_bp is 0 to {BASIS_POINTS}")
+    _need(_is_int(score["verified_reviews"]), "score.verified_reviews is a count")
+    _need(_is_text(score["method"], 100), "score.method names the scoring")
 
 
 def _check_claim_verification(p: dict[str, Any]) -> None:
@@ -206,8 +217,11 @@ def _check_claim_verification(p: dict[str, Any]) -> None:
 
 
 def _check_liabilities_root(p: dict[str, Any]) -> None:
-    _fields(p, _COMMON | {"snapshot_id", "accounts", "tree", "roots"}, "a liabilities root")
+    _fields(p, _COMMON | {"snapshot_id", "accounts", "tree", "roots", "ledger"},
+            "a liabilities root")
     _need(_is_text(p["snapshot_id"]), "snapshot_id is text")
+    ledger = _fields(p["ledger"], {"sequence", "head"}, "ledger")
+    _need(_is_int(ledger["sequence"]) and _is_text(ledger["head"], 128), "ledger position")
     _need(isinstance(p["accounts"], list) and all(_is_text(a) for a in p["accounts"]),
           "accounts is a list of account kinds")
     _need(_is_text(p["tree"]), "tree names the construction")
@@ -389,9 +403,11 @@ def seller_reputation_payload(
     disputes: int,
     refunds: int,
     score_bp: int,
-    uncertainty_bp: int,
+    verified_reviews: int,
+    method: str,
     issued_at: datetime,
     expires_at: datetime,
+    audience: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """A ``bonafide.seller_reputation`` payload; rates are derived here from the counts.
 
@@ -399,8 +415,8 @@ def seller_reputation_payload(
     >>> t = datetime(2026, 1, 1, tzinfo=UTC)
     >>> p = seller_reputation_payload(issuer_id="mkt_a", issuer_name="A", attestation_id="att_1",
     ...     seller_id="acc_1", handle="ann", period_from=t, period_until=t, verified_orders=40,
-    ...     disputes=1, refunds=3, score_bp=9120, uncertainty_bp=400, issued_at=t,
-    ...     expires_at=t + timedelta(days=90))
+    ...     disputes=1, refunds=3, score_bp=9120, verified_reviews=31, method="baseline",
+    ...     issued_at=t, expires_at=t + timedelta(days=90))
     >>> p["dispute_rate_bp"], p["refund_rate_bp"]
     (250, 750)
     """
@@ -416,7 +432,9 @@ def seller_reputation_payload(
         "refunds": refunds,
         "dispute_rate_bp": _rate_bp(disputes, verified_orders),
         "refund_rate_bp": _rate_bp(refunds, verified_orders),
-        "score": {"value_bp": score_bp, "uncertainty_bp": uncertainty_bp},
+        "score": {"value_bp": score_bp, "verified_reviews": verified_reviews, "method": method},
+        "audience": None if audience is None else {"market_id": audience[0],
+                                                   "account_id": audience[1]},
         "issued_at": format_time(issued_at),
         "expires_at": format_time(expires_at),
     }
@@ -477,6 +495,8 @@ def liabilities_root_payload(
     accounts: Iterable[str],
     tree: str,
     roots: Iterable[CurrencyRoot],
+    ledger_sequence: int,
+    ledger_head: str,
     issued_at: datetime,
 ) -> dict[str, Any]:
     """A ``bonafide.liabilities_root`` payload: the signed statement of what the market owes."""
@@ -488,6 +508,7 @@ def liabilities_root_payload(
         "accounts": sorted(accounts),
         "tree": tree,
         "roots": [r.to_json() for r in sorted(roots, key=lambda r: r.currency)],
+        "ledger": {"sequence": ledger_sequence, "head": ledger_head},
         "issued_at": format_time(issued_at),
     }
     check_payload(payload)

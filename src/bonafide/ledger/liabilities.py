@@ -61,7 +61,7 @@ SUM_MAX = 2**63 - 1
 """Limit on any sum in the tree (and so on the total owed in one currency)."""
 LEAVES_MAX = 10_000_000
 """Limit on the accounts of one currency's tree."""
-ACCOUNT_LENGTH_MAX = 128
+ACCOUNT_LENGTH_MAX = 256
 PATH_LENGTH_MAX = 64
 
 _LEAF = b"\x00"
@@ -309,7 +309,8 @@ class InclusionProof:
         _shape(data["tree"] == TREE, f"tree is {TREE}")
         _shape(isinstance(data["currency"], str) and bool(_CURRENCY.match(data["currency"])),
                "currency")
-        _shape(isinstance(data["account"], str) and 0 < len(data["account"]) <= 128, "account")
+        _shape(isinstance(data["account"], str)
+               and 0 < len(data["account"]) <= ACCOUNT_LENGTH_MAX, "account")
         for name in ("balance", "leaf_index", "leaf_count"):
             _shape(_is_int(data[name]), f"{name} is an integer")
         path = data["path"]
