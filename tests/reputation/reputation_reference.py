@@ -79,7 +79,7 @@ def fraudar_slow(
     blocks_max: int,
     column_offset: float = 5.0,
     epsilon: float = 0.1,
-) -> list[tuple[set[int], set[int], float]]:
+) -> list[tuple[set[int], set[int], float, float]]:
     """Batch peeling over positive, de-duplicated edges, one dict update at a time."""
     pairs: list[tuple[int, int]] = []
     seen = set()
@@ -99,6 +99,7 @@ def fraudar_slow(
         rows = {u for u, _ in remaining}
         cols = {p for _, p in remaining}
         best = (-1.0, set(rows), set(cols))
+        first_density = -1.0
         while rows or cols:
             deg_row: dict[int, float] = dict.fromkeys(rows, 0.0)
             deg_col: dict[int, float] = dict.fromkeys(cols, 0.0)
@@ -108,12 +109,14 @@ def fraudar_slow(
                     deg_col[p] += weight[(u, p)]
             total = math.fsum(deg_row.values())
             density = total / (len(rows) + len(cols))
+            if first_density < 0:
+                first_density = density
             if density > best[0]:
                 best = (density, set(rows), set(cols))
             cut = (1 + epsilon) * 2 * density
             rows = {u for u in rows if not deg_row[u] <= cut}
             cols = {p for p in cols if not deg_col[p] <= cut}
-        blocks.append((best[1], best[2], best[0]))
+        blocks.append((best[1], best[2], best[0], first_density))
         remaining = {(u, p) for u, p in remaining if not (u in best[1] and p in best[2])}
     return blocks
 
@@ -179,3 +182,117 @@ def ring_slow(edges: list[Edge], n: int, *, degree_max: int = 50, prior: float =
 def linked_slow(edges: list[Edge], links: list[tuple[int, int]]) -> list[bool]:
     pairs = {frozenset(pair) for pair in links}
     return [frozenset((u, p)) in pairs for u, p, _, _ in edges]
+
+
+@dataclass
+class ScoreSlow:
+    fraud: list[float]
+    weight: list[float]
+    reputation: list[float]
+
+
+def score_slow(
+    edges: list[Edge],
+    n: int,
+    *,
+    labels: list[int] | None = None,
+    links: list[tuple[int, int]] | None = None,
+    now: float | None = None,
+    floor: float = 0.5,
+    prior_good: float = 1.0,
+    prior_bad: float = 1.0,
+    half_life: float = 2 * 365.25 * 86_400.0,
+    prior_strength: float = 5.0,
+    benefit_prior: float = 5.0,
+    ratio_min: float = 3.0,
+    iterations_max: int = 200,
+    tolerance: float = 1e-6,
+) -> ScoreSlow:
+    """The default method of ``bonafide.reputation.score``, one account and one edge at a time."""
+    label = labels or [-1] * n
+
+    def floored(x: float) -> float:
+        return min(1.0, max(0.0, (x - floor) / (1 - floor)))
+
+    burst = [floored(x) for x in burst_slow(edges)]
+    hired = [floored(x) for x in hired_slow(edges, n)]
+    ring = [floored(x) for x in ring_slow(edges, n)]
+    linked = linked_slow(edges, links or [])
+    block_account = [0.0] * n
+    block_edge = [0.0] * len(edges)
+    for rows, cols, density, density_graph in fraudar_slow(edges, blocks_max=3):
+        ratio = density / density_graph if density_graph > 0 else 0.0
+        if ratio < ratio_min:
+            continue
+        strength = 1 - ratio_min / ratio
+        for v in rows:
+            block_account[v] = max(block_account[v], strength)
+        for k, (u, p, s, _) in enumerate(edges):
+            if s > 0 and u in rows and p in cols:
+                block_edge[k] = max(block_edge[k], strength)
+    degree = [0] * n
+    for u, _, _, _ in edges:
+        degree[u] += 1
+    burst_account = [0.0] * n
+    linked_account = [0.0] * n
+    for k, (u, _, _, _) in enumerate(edges):
+        burst_account[u] += burst[k] / max(degree[u], 1)
+        linked_account[u] += float(linked[k]) / max(degree[u], 1)
+    behaviour = [
+        1 - (1 - hired[v]) * (1 - block_account[v]) * (1 - burst_account[v])
+        * (1 - linked_account[v]) * (1 - ring[v])
+        for v in range(n)
+    ]
+    keep = []
+    for k, (u, p, s, _) in enumerate(edges):
+        ring_edge = min(ring[u], ring[p]) if s > 0 else 0.0
+        keep.append((1 - burst[k]) * (1 - block_edge[k]) * (1 - float(linked[k])) * (1 - ring_edge))
+    good = [max(0.0, s) for _, _, s, _ in edges]
+    bad = [max(0.0, -s) for _, _, s, _ in edges]
+
+    def rater_weight(v: int, trust: list[float]) -> float:
+        return 1.0 - label[v] if label[v] >= 0 else trust[v] * (1 - behaviour[v])
+
+    trust = [prior_good / (prior_good + prior_bad)] * n
+    for _ in range(iterations_max):
+        sum_good = [0.0] * n
+        sum_bad = [0.0] * n
+        for k, (u, p, _, _) in enumerate(edges):
+            w = rater_weight(u, trust) * keep[k]
+            sum_good[p] += w * good[k]
+            sum_bad[p] += w * bad[k]
+        new = [(prior_good + g) / (prior_good + prior_bad + g + b)
+               for g, b in zip(sum_good, sum_bad, strict=True)]
+        delta = max(abs(a - b) for a, b in zip(new, trust, strict=True))
+        trust = new
+        if delta <= tolerance:
+            break
+    else:
+        raise RuntimeError("did not converge")
+    fake = [0.0] * n
+    praise = [0.0] * n
+    for k, (u, p, _, _) in enumerate(edges):
+        fake[p] += good[k] * (1 - keep[k] * (1 - behaviour[u]))
+        praise[p] += good[k]
+    fraud = []
+    for v in range(n):
+        if label[v] >= 0:
+            fraud.append(float(label[v]))
+        else:
+            fraud.append(1 - rater_weight(v, trust) * (1 - fake[v] / (praise[v] + benefit_prior)))
+    weight = [rater_weight(u, trust) * keep[k] for k, (u, _, _, _) in enumerate(edges)]
+    reference = max(t for _, _, _, t in edges) if now is None else now
+    rep_good = [0.0] * n
+    rep_bad = [0.0] * n
+    for k, (_, p, _, t) in enumerate(edges):
+        decay = 0.5 ** (max(reference - t, 0.0) / half_life)
+        rep_good[p] += weight[k] * decay * good[k]
+        rep_bad[p] += weight[k] * decay * bad[k]
+    total = sum(rep_good) + sum(rep_bad)
+    share = sum(rep_good) / total if total > 0 else 0.5
+    share = min(max(share, 0.01), 0.99)
+    reputation = [
+        (prior_strength * share + g) / (prior_strength + g + b)
+        for g, b in zip(rep_good, rep_bad, strict=True)
+    ]
+    return ScoreSlow(fraud, weight, reputation)

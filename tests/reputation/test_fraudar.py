@@ -16,10 +16,11 @@ def test_fraudar_matches_its_slow_twin_on_random_graphs(seed: int) -> None:
     fast = fraudar(graph, blocks_max=3)
     slow = fraudar_slow(edges_of(graph), blocks_max=3)
     assert len(fast) == len(slow)
-    for block, (rows, cols, density) in zip(fast, slow, strict=True):
+    for block, (rows, cols, density, density_graph) in zip(fast, slow, strict=True):
         assert set(np.flatnonzero(block.raters)) == rows
         assert set(np.flatnonzero(block.ratees)) == cols
         assert block.density == pytest.approx(density, abs=1e-9)
+        assert block.density_graph == pytest.approx(density_graph, abs=1e-9)
 
 
 def _planted(camouflage: int, seed: int = 0) -> tuple[RatingGraph, set[int]]:

@@ -182,7 +182,8 @@ def simulate_market(config: MarketConfig | None = None, *, seed: int = 0) -> Mar
     quality = rng.beta(6.0, 1.2, c.sellers)
     sellers = b.accounts(c.sellers, "seller", "honest", quality)
     buyers = b.accounts(c.buyers, "buyer", "honest")
-    popularity = rng.pareto(1.2, c.sellers) + 0.05
+    # Buyers drift towards good sellers, so popularity grows with quality.
+    popularity = (rng.pareto(1.2, c.sellers) + 0.05) * quality**2
     activity = rng.pareto(1.5, c.buyers) + 0.1
     start = rng.uniform(0.0, 0.8 * horizon, c.sellers)
     _honest_orders(b, sellers, buyers, popularity, activity, start, c.orders, horizon)
@@ -225,6 +226,8 @@ def _new_sellers(b: _Builder, size: int, kind: str, quality_max: float,
                  orders_each: int = 25, quality_min: float = 0.15,
                  ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Sellers with some honest trade of their own (they start in the first 70% of the year)."""
+    if size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     quality = b.rng.uniform(quality_min, quality_max, size)
     sellers = b.accounts(size, "seller", kind, quality)
     start = b.rng.uniform(0.1 * horizon, 0.7 * horizon, size)
