@@ -30,6 +30,11 @@ ROUTER_MODULES: tuple[str, ...] = (
     "bonafide.api.routes.wallets",
     "bonafide.api.routes.sellers",
     "bonafide.api.routes.listings",
+    "bonafide.api.routes.orders",
+    "bonafide.api.routes.disputes",
+    "bonafide.api.routes.reviews",
+    "bonafide.api.routes.moderation",
+    "bonafide.api.routes.reputation",
 )
 """Route modules in the order their routes are matched; each has a module-level ``router``."""
 

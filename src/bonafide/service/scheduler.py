@@ -1,4 +1,137 @@
 """Due timeouts of the order flow, applied by ``bonafide serve``'s scheduler and ``bonafide tick``.
 
-(Filled in by the order flow: ``tick(new_uow, *, settings, now) -> dict[str, int]``.)
+Owns: ``tick``, one pass over everything due at ``now``. Imports: ``bonafide.market``,
+``bonafide.store`` and the order/ledger services.
+
+Order of work in one pass (each order in its own transaction, so one failure does not hold up
+the rest, and a crash half-way loses nothing: the next tick finds the same work still due):
+
+1. orders past their deadlines: ``auto_cancel`` (not shipped within the ship window; the hold is
+   voided, stock returned), ``auto_release`` (shipped, neither confirmed nor disputed within the
+   release window; released to the seller minus the fee) and ``hold_expired`` (a dispute left
+   open until the hold's expiry: the money returns to the buyer, never to the seller);
+2. reviews whose review window has closed are revealed;
+3. ``ledger.expire_pending`` sweeps any other expired hold back to its debit account.
+
+Timeouts run before the sweep, and every order deadline falls long before its hold's expiry
+(``market.orders.hold_expiry``), so the sweep never decides an order's money.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bonafide.errors import BonafideError
+from bonafide.ledger.model import TransferState
+from bonafide.market.disputes import Outcome
+from bonafide.market.orders import SYSTEM_ACTOR, Action, OrderState, due_action
+from bonafide.money import Money
+from bonafide.service import ledger
+from bonafide.service.orders import close_open_dispute, load_for_change, settle_in, void_in
+from bonafide.settings import Settings
+from bonafide.store.order_repo import OrderRepository, ReviewRepository
+from bonafide.store.uow import UnitOfWork
+
+BATCH_MAX = 1_000
+"""The most orders (and orders' reviews) one tick handles; the rest wait for the next tick."""
+
+COUNTERS = (
+    "auto_cancelled",
+    "auto_released",
+    "holds_expired",
+    "reviews_revealed",
+    "ledger_holds_expired",
+    "failed",
+)
+
+
+def _apply_due(uow: UnitOfWork, *, order_id: str, settings: Settings, now: datetime) -> str | None:
+    """Inside an open unit of work: apply the order's due action; the counter it adds to."""
+    order = load_for_change(uow, viewer=None, order_id=order_id)
+    action = due_action(
+        state=order.state,
+        deadlines=order.deadlines,
+        hold_expires_at=order.hold_expires_at,
+        now=now,
+    )
+    if action is Action.AUTO_CANCEL:
+        void_in(
+            uow,
+            order=order,
+            action=action,
+            actor=SYSTEM_ACTOR,
+            reason="not shipped within the ship window",
+            now=now,
+            return_stock=True,
+        )
+        return "auto_cancelled"
+    if action is Action.AUTO_RELEASE:
+        settle_in(
+            uow,
+            order=order,
+            action=action,
+            refund=Money.zero(order.total.currency),
+            actor=SYSTEM_ACTOR,
+            reason="neither confirmed nor disputed within the release window",
+            settings=settings,
+            now=now,
+        )
+        return "auto_released"
+    if action is Action.HOLD_EXPIRED:
+        disputed = order.state is OrderState.DISPUTED
+        hold = ledger.get_transfer(uow, order.hold_transfer_id)
+        assert hold is not None, "an order's hold is in the ledger"
+        # A late void counts as the hold's expiry in the ledger; the buyer gets everything back.
+        void_in(
+            uow,
+            order=order,
+            action=action,
+            actor=SYSTEM_ACTOR,
+            reason="the escrow hold expired; the money returned to the buyer",
+            now=now,
+            return_stock=order.state is OrderState.FUNDED,
+            hold_open=hold.state is TransferState.PENDING,
+        )
+        if disputed:
+            close_open_dispute(
+                uow,
+                order_id=order.id,
+                by=SYSTEM_ACTOR,
+                outcome=Outcome.HOLD_EXPIRED,
+                refund=order.total,
+                now=now,
+            )
+        return "holds_expired"
+    return None  # someone else got there first
+
+
+def tick(new_uow: Callable[[], UnitOfWork], *, settings: Settings, now: datetime) -> dict[str, int]:
+    """Apply everything due at ``now`` once; return how many of each thing happened."""
+    counts = dict.fromkeys(COUNTERS, 0)
+    with new_uow() as uow:
+        due = uow.repo(OrderRepository).due_ids(now=now, limit=BATCH_MAX)
+    for order_id in due:
+        uow = new_uow()
+        try:
+            with uow:
+                counter = _apply_due(uow, order_id=order_id, settings=settings, now=now)
+                uow.commit()
+        except BonafideError:
+            # An expected failure (say, the hold already swept) must not stop the others; the
+            # order stays due and is reported by the next tick too.
+            counts["failed"] += 1
+            continue
+        if counter is not None:
+            counts[counter] += 1
+    with new_uow() as uow:
+        reviews = uow.repo(ReviewRepository)
+        for order_id in reviews.unrevealed_order_ids(
+            finished_before=now - settings.review_window, limit=BATCH_MAX
+        ):
+            counts["reviews_revealed"] += reviews.reveal_order(order_id, now=now)
+        uow.commit()
+    with new_uow() as uow:
+        counts["ledger_holds_expired"] = ledger.expire_pending(uow, now=now)
+        uow.commit()
+    return counts

@@ -14,6 +14,7 @@ from bonafide.store.base import metadata
 TABLE_MODULES: tuple[str, ...] = (
     "bonafide.store.ledger_tables",
     "bonafide.store.market_tables",
+    "bonafide.store.order_tables",
 )
 
 

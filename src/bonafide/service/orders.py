@@ -1,0 +1,567 @@
+"""Order use cases: place (quote + stock + escrow hold), ship, confirm, cancel, refund, read.
+
+Owns: the order flow's transactions and the escrow movements of each transition. Imports:
+``bonafide.market`` (the rules), ``bonafide.store`` (order repository, unit of work),
+``bonafide.service.ledger`` / ``listings`` / ``accounts`` (building blocks that run inside an open
+unit of work).
+
+Two forms of each money-moving use case:
+
+- ``<verb>_in(uow, ...)`` runs inside a unit of work the caller opened and never commits, so the
+  API can wrap it in ``service.idempotency.run_idempotent`` (the key, the work and the stored
+  response commit together);
+- ``<verb>(uow, ...)`` opens the unit of work, runs ``<verb>_in`` and commits.
+
+Escrow (DESIGN.md §2, §3)
+    Placing an order puts a *pending* transfer from the buyer's wallet into the order's escrow
+    account (``order:<id>``), expiring at ``market.orders.hold_expiry``: far after every
+    automatic deadline, so the scheduler always settles first; an expired hold can only return to
+    the buyer. Release is one linked batch: post the hold (all, or all but a refund, which returns
+    to the buyer), then escrow → seller wallet and escrow → fees. A full refund or a cancellation
+    voids the hold. Transfer ids derive from the order id, so a retried transition can never move
+    money twice.
+
+Concurrency: every transition reads the order ``FOR UPDATE`` first; concurrent transitions of one
+order queue on that lock, and the later ones find the state changed (``order_not_in_state``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
+
+from bonafide.errors import Forbidden, NotFound, Rejected
+from bonafide.ids import new_id
+from bonafide.ledger.model import AccountKind, LedgerAccountId, TransferKind, TransferSpec
+from bonafide.market.accounts import Principal, Role
+from bonafide.market.disputes import Dispute, Outcome
+from bonafide.market.orders import (
+    REASON_MAX,
+    TRACKING_MAX,
+    Action,
+    HistoryEntry,
+    Order,
+    OrderState,
+    Settlement,
+    check_actor,
+    hold_expiry,
+    next_state,
+    settle,
+)
+from bonafide.market.quotes import check_quantity, quote_listing
+from bonafide.money import Money
+from bonafide.service import ledger
+from bonafide.service.accounts import principal_of, require_active
+from bonafide.service.listings import get_listing, release_stock, reserve_stock
+from bonafide.settings import Settings
+from bonafide.store.order_repo import PAGE_MAX, DisputeRepository, OrderRepository
+from bonafide.store.uow import UnitOfWork
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def committed(
+    work: Callable[Concatenate[UnitOfWork, P], T],
+) -> Callable[Concatenate[UnitOfWork, P], T]:
+    """Turn an ``_in`` building block into a use case that opens and commits its unit of work."""
+
+    def run(uow: UnitOfWork, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with uow:
+            result = work(uow, *args, **kwargs)
+            uow.commit()
+        return result
+
+    run.__name__ = work.__name__.removesuffix("_in")
+    run.__doc__ = work.__doc__
+    return run
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """An order with its state history (and disputes), as the parties and staff may see it."""
+
+    order: Order
+    history: tuple[HistoryEntry, ...]
+    disputes: tuple[Dispute, ...]
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def order_not_found(order_id: str) -> NotFound:
+    return NotFound("order_not_found", f"no order {order_id}")
+
+
+def may_see_order(*, viewer: Principal, order: Order) -> bool:
+    """Parties, moderators and operators see an order; everyone else is told it does not exist."""
+    return order.party_of(viewer.id) is not None or viewer.has_any((Role.moderator, Role.operator))
+
+
+def load_for_change(uow: UnitOfWork, *, viewer: Principal | None, order_id: str) -> Order:
+    """Inside an open unit of work: the order, locked, if ``viewer`` (None: system) may see it."""
+    order = uow.repo(OrderRepository).get(order_id, for_update=True)
+    if order is None or (viewer is not None and not may_see_order(viewer=viewer, order=order)):
+        raise order_not_found(order_id)
+    return order
+
+
+def view_in(uow: UnitOfWork, *, order_id: str) -> OrderView:
+    repo = uow.repo(OrderRepository)
+    order = repo.get(order_id)
+    assert order is not None
+    return OrderView(
+        order=order,
+        history=tuple(repo.history(order_id)),
+        disputes=tuple(uow.repo(DisputeRepository).for_order(order_id)),
+    )
+
+
+def get_order(uow: UnitOfWork, *, viewer: Principal, order_id: str) -> OrderView:
+    """One order with its history, for its parties, moderators and operators."""
+    with uow:
+        order = uow.repo(OrderRepository).get(order_id)
+        if order is None or not may_see_order(viewer=viewer, order=order):
+            raise order_not_found(order_id)
+        return view_in(uow, order_id=order_id)
+
+
+def list_orders(
+    uow: UnitOfWork,
+    *,
+    viewer: Principal,
+    state: OrderState | None,
+    after: str | None,
+    limit: int,
+) -> list[Order]:
+    """The caller's own orders: those they bought and those of their listings, by id."""
+    if not 1 <= limit <= PAGE_MAX:
+        raise Rejected("limit_out_of_range", f"1 to {PAGE_MAX}")
+    with uow:
+        return uow.repo(OrderRepository).page(
+            buyer_id=viewer.id, seller_id=viewer.id, state=state, after=after, limit=limit
+        )
+
+
+# --- ledger accounts and transfers of an order --------------------------------------------------
+
+
+def escrow_account(uow: UnitOfWork, *, order: Order) -> LedgerAccountId:
+    return ledger.account_for(
+        uow, kind=AccountKind.ESCROW, currency=order.total.currency, name=f"order:{order.id}"
+    )
+
+
+def _wallet(uow: UnitOfWork, *, owner_id: str, currency: str) -> LedgerAccountId:
+    return ledger.account_for(uow, kind=AccountKind.WALLET, currency=currency, owner_id=owner_id)
+
+
+def hold_transfer_id(order_id: str, *, number: int) -> str:
+    return f"{order_id}:hold:{number}"
+
+
+def _void_hold(order: Order, *, actor: str, memo: str) -> TransferSpec:
+    return TransferSpec(
+        id=f"{order.id}:void:{order.hold_number}",
+        debit_account_id=None,
+        credit_account_id=None,
+        amount=order.total,
+        kind=TransferKind.VOID_PENDING,
+        pending_id=order.hold_transfer_id,
+        memo=memo,
+        actor=actor,
+    )
+
+
+def _settlement_batch(
+    uow: UnitOfWork, *, order: Order, settlement: Settlement, actor: str, memo: str
+) -> list[TransferSpec]:
+    """Post what the seller keeps (the rest returns to the buyer), then pay seller and fees."""
+    if settlement.posted.value == 0:
+        return [_void_hold(order, actor=actor, memo=memo)]
+    escrow = escrow_account(uow, order=order)
+    currency = order.total.currency
+    batch = [
+        TransferSpec(
+            id=f"{order.id}:post",
+            debit_account_id=None,
+            credit_account_id=None,
+            amount=settlement.posted,
+            kind=TransferKind.POST_PENDING,
+            pending_id=order.hold_transfer_id,
+            memo=memo,
+            actor=actor,
+        )
+    ]
+    if settlement.seller.value > 0:
+        batch.append(
+            TransferSpec(
+                id=f"{order.id}:seller",
+                debit_account_id=escrow,
+                credit_account_id=_wallet(uow, owner_id=order.seller_id, currency=currency),
+                amount=settlement.seller,
+                memo=f"{memo}: to the seller",
+                actor=actor,
+            )
+        )
+    if settlement.fee.value > 0:
+        batch.append(
+            TransferSpec(
+                id=f"{order.id}:fee",
+                debit_account_id=escrow,
+                credit_account_id=ledger.account_for(uow, kind=AccountKind.FEES, currency=currency),
+                amount=settlement.fee,
+                memo=f"{memo}: market fee",
+                actor=actor,
+            )
+        )
+    return batch
+
+
+# --- transitions ------------------------------------------------------------------------------
+
+
+def transition(
+    uow: UnitOfWork,
+    *,
+    order: Order,
+    action: Action,
+    actor: str,
+    reason: str,
+    now: datetime,
+    **values: object,
+) -> OrderState:
+    """Move ``order`` by ``action`` (per the table), record it in the history, return the state."""
+    to = next_state(state=order.state, action=action)
+    if to in (OrderState.COMPLETED, OrderState.RESOLVED, OrderState.AUTO_RELEASED) or (
+        to is OrderState.CANCELLED
+    ):
+        values.setdefault("finished_at", now)
+    repo = uow.repo(OrderRepository)
+    repo.change(order.id, expected_state=order.state, state=to, updated_at=now, **values)
+    repo.add_history(
+        order_id=order.id,
+        at=now,
+        from_state=order.state,
+        to_state=to,
+        action=action.value,
+        actor=actor,
+        reason=reason,
+    )
+    return to
+
+
+def settle_in(
+    uow: UnitOfWork,
+    *,
+    order: Order,
+    action: Action,
+    refund: Money,
+    actor: str,
+    reason: str,
+    settings: Settings,
+    now: datetime,
+) -> Settlement:
+    """Inside an open unit of work: settle the escrow (refund, fee, seller) and transition."""
+    settlement = settle(
+        total=order.total, refund=refund, fee_basis_points=settings.fee_basis_points
+    )
+    batch = _settlement_batch(
+        uow, order=order, settlement=settlement, actor=actor, memo=f"order {order.id} {action}"
+    )
+    ledger.execute(uow, batch, now=now)
+    transition(
+        uow,
+        order=order,
+        action=action,
+        actor=actor,
+        reason=reason,
+        now=now,
+        ship_by=None,
+        release_by=None,
+        refund_value=settlement.refund.value,
+        seller_value=settlement.seller.value,
+        fee_value=settlement.fee.value,
+    )
+    return settlement
+
+
+def void_in(
+    uow: UnitOfWork,
+    *,
+    order: Order,
+    action: Action,
+    actor: str,
+    reason: str,
+    now: datetime,
+    return_stock: bool,
+    hold_open: bool = True,
+) -> None:
+    """Inside an open unit of work: void the hold (the buyer gets all back) and transition.
+
+    ``hold_open=False`` when the ledger's expiry sweep already returned the hold to the buyer.
+    """
+    if hold_open:
+        ledger.execute(
+            uow, [_void_hold(order, actor=actor, memo=f"order {order.id} {action}")], now=now
+        )
+    if return_stock:
+        release_stock(uow, listing_id=order.listing_id, quantity=order.quantity, now=now)
+    transition(
+        uow,
+        order=order,
+        action=action,
+        actor=actor,
+        reason=reason,
+        now=now,
+        ship_by=None,
+        release_by=None,
+        refund_value=order.total.value,
+    )
+
+
+def _reason(reason: object, *, default: str) -> str:
+    if reason is None:
+        return default
+    if not isinstance(reason, str):
+        raise Rejected("reason_must_be_text", "reason must be a string")
+    if len(reason) > REASON_MAX:
+        raise Rejected("reason_too_long", f"at most {REASON_MAX} characters")
+    return reason.strip() or default
+
+
+# --- use cases --------------------------------------------------------------------------------
+
+
+def place_order_in(
+    uow: UnitOfWork,
+    *,
+    buyer: Principal,
+    listing_id: str,
+    quantity: int,
+    settings: Settings,
+    now: datetime,
+) -> OrderView:
+    """Quote, reserve stock and hold the total in escrow from the buyer's wallet: ``funded``.
+
+    Errors: ``role_required``, ``account_suspended``, ``listing_not_found``, ``listing_inactive``,
+    ``cannot_buy_own_listing``, ``insufficient_stock``, ``quantity_out_of_range``,
+    ``exceeds_available_balance``. All or nothing: on any error nothing is written.
+    """
+    check_quantity(quantity)
+    current = principal_of(uow, buyer.id)  # re-read: a suspension that just landed counts
+    if not current.has_role(Role.buyer):
+        raise Forbidden("role_required", "only buyers place orders")
+    require_active(current, doing="order")
+    listing = get_listing(uow, listing_id)
+    if listing.seller_id == buyer.id:
+        raise Rejected("cannot_buy_own_listing", "a seller cannot buy their own listing")
+    quote = quote_listing(title=listing.title, unit_price=listing.price, quantity=quantity)
+    reserve_stock(uow, listing_id=listing_id, quantity=quantity, now=now)
+    order_id = new_id("ord", now=now)
+    order = Order(
+        id=order_id,
+        buyer_id=buyer.id,
+        seller_id=listing.seller_id,
+        listing_id=listing_id,
+        quantity=quantity,
+        quote=quote,
+        state=OrderState.FUNDED,
+        placed_at=now,
+        updated_at=now,
+        ship_by=now + settings.ship_window,
+        shipped_at=None,
+        release_by=None,
+        finished_at=None,
+        tracking=None,
+        hold_transfer_id=hold_transfer_id(order_id, number=1),
+        hold_number=1,
+        hold_expires_at=hold_expiry(
+            now=now, ship_window=settings.ship_window, release_window=settings.release_window
+        ),
+        refund=Money.zero(quote.currency),
+        seller_amount=Money.zero(quote.currency),
+        fee=Money.zero(quote.currency),
+        was_disputed=False,
+    )
+    repo = uow.repo(OrderRepository)
+    repo.add(order)
+    ledger.execute(
+        uow,
+        [
+            TransferSpec(
+                id=order.hold_transfer_id,
+                debit_account_id=_wallet(uow, owner_id=buyer.id, currency=quote.currency),
+                credit_account_id=escrow_account(uow, order=order),
+                amount=quote.total,
+                kind=TransferKind.PENDING,
+                expires_at=order.hold_expires_at,
+                memo=f"order {order_id} escrow hold",
+                actor=buyer.id,
+            )
+        ],
+        now=now,
+    )
+    repo.add_history(
+        order_id=order_id,
+        at=now,
+        from_state=None,
+        to_state=OrderState.FUNDED,
+        action="place",
+        actor=buyer.id,
+        reason="order placed and funded",
+    )
+    return view_in(uow, order_id=order_id)
+
+
+def ship_order_in(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    order_id: str,
+    tracking: str | None,
+    settings: Settings,
+    now: datetime,
+) -> OrderView:
+    """The seller ships: ``shipped``, and the release window starts."""
+    if tracking is not None and len(tracking) > TRACKING_MAX:
+        raise Rejected("tracking_too_long", f"at most {TRACKING_MAX} characters")
+    order = load_for_change(uow, viewer=actor, order_id=order_id)
+    check_actor(action=Action.SHIP, party=order.party_of(actor.id))
+    transition(
+        uow,
+        order=order,
+        action=Action.SHIP,
+        actor=actor.id,
+        reason="shipped" + (f": {tracking.strip()}" if tracking and tracking.strip() else ""),
+        now=now,
+        ship_by=None,
+        shipped_at=now,
+        release_by=now + settings.release_window,
+        tracking=tracking.strip() if tracking else None,
+    )
+    return view_in(uow, order_id=order_id)
+
+
+def confirm_order_in(
+    uow: UnitOfWork, *, actor: Principal, order_id: str, settings: Settings, now: datetime
+) -> OrderView:
+    """The buyer confirms receipt: the escrow goes to the seller minus the fee (``completed``)."""
+    order = load_for_change(uow, viewer=actor, order_id=order_id)
+    check_actor(action=Action.CONFIRM, party=order.party_of(actor.id))
+    next_state(state=order.state, action=Action.CONFIRM)  # refuse before touching the ledger
+    settle_in(
+        uow,
+        order=order,
+        action=Action.CONFIRM,
+        refund=Money.zero(order.total.currency),
+        actor=actor.id,
+        reason="the buyer confirmed receipt",
+        settings=settings,
+        now=now,
+    )
+    return view_in(uow, order_id=order_id)
+
+
+def cancel_order_in(
+    uow: UnitOfWork, *, actor: Principal, order_id: str, reason: str | None, now: datetime
+) -> OrderView:
+    """Buyer or seller cancels before shipping: the hold is voided and the stock returns."""
+    text = _reason(reason, default="cancelled before shipping")
+    order = load_for_change(uow, viewer=actor, order_id=order_id)
+    check_actor(action=Action.CANCEL, party=order.party_of(actor.id))
+    next_state(state=order.state, action=Action.CANCEL)
+    void_in(
+        uow,
+        order=order,
+        action=Action.CANCEL,
+        actor=actor.id,
+        reason=text,
+        now=now,
+        return_stock=True,
+    )
+    return view_in(uow, order_id=order_id)
+
+
+def refund_order_in(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    order_id: str,
+    amount: Money | None,
+    reason: str | None,
+    settings: Settings,
+    now: datetime,
+) -> OrderView:
+    """The seller refunds, fully (``amount`` None or the total) or partly, any time before release.
+
+    A full refund voids the hold and returns the stock (``cancelled``; ``resolved`` inside a
+    dispute); a partial one posts the rest to the seller minus the fee (``completed``, or
+    ``resolved`` inside a dispute, which it closes).
+    """
+    text = _reason(reason, default="refunded by the seller")
+    order = load_for_change(uow, viewer=actor, order_id=order_id)
+    refund = order.total if amount is None else amount
+    settle(total=order.total, refund=refund, fee_basis_points=settings.fee_basis_points)
+    if refund.value == 0:
+        raise Rejected("refund_must_be_positive", "a refund returns something to the buyer")
+    full = refund == order.total
+    action = Action.REFUND_FULL if full else Action.REFUND_PARTIAL
+    check_actor(action=action, party=order.party_of(actor.id))
+    next_state(state=order.state, action=action)
+    was_disputed = order.state is OrderState.DISPUTED
+    if full:
+        void_in(
+            uow,
+            order=order,
+            action=action,
+            actor=actor.id,
+            reason=text,
+            now=now,
+            return_stock=True,
+        )
+    else:
+        settle_in(
+            uow,
+            order=order,
+            action=action,
+            refund=refund,
+            actor=actor.id,
+            reason=text,
+            settings=settings,
+            now=now,
+        )
+    if was_disputed:
+        close_open_dispute(
+            uow,
+            order_id=order_id,
+            by=actor.id,
+            outcome=Outcome.SELLER_REFUND,
+            refund=refund,
+            now=now,
+        )
+    return view_in(uow, order_id=order_id)
+
+
+def close_open_dispute(
+    uow: UnitOfWork,
+    *,
+    order_id: str,
+    by: str,
+    outcome: Outcome,
+    refund: Money | None,
+    now: datetime,
+) -> None:
+    repo = uow.repo(DisputeRepository)
+    dispute = repo.open_for_order(order_id)
+    assert dispute is not None, "a disputed order has an open dispute"
+    repo.close(dispute.id, at=now, by=by, outcome=outcome, refund=refund)
+
+
+place_order = committed(place_order_in)
+ship_order = committed(ship_order_in)
+confirm_order = committed(confirm_order_in)
+cancel_order = committed(cancel_order_in)
+refund_order = committed(refund_order_in)
