@@ -159,10 +159,14 @@ def hired_slow(
         degree[u] += 1
         if t - first[p] < young and abs(s) >= extreme:
             count[u] += 1
-    return [c / (d + prior) * (1 - math.exp(-c / scale)) for c, d in zip(count, degree, strict=True)]
+    return [
+        c / (d + prior) * (1 - math.exp(-c / scale)) for c, d in zip(count, degree, strict=True)
+    ]
 
 
-def ring_slow(edges: list[Edge], n: int, *, degree_max: int = 50, prior: float = 2.0) -> list[float]:
+def ring_slow(
+    edges: list[Edge], n: int, *, degree_max: int = 50, prior: float = 2.0
+) -> list[float]:
     neighbours: dict[int, set[int]] = defaultdict(set)
     for u, p, s, _ in edges:
         if s > 0 and u != p:

@@ -193,4 +193,4 @@ def test_rev2_method_reports_unfairness_as_fraud() -> None:
     result = score_graph(graph, method="rev2")
     u1, u3 = graph.index_of(["u1", "u3"])
     assert result.fraud_score[u3] > result.fraud_score[u1]
-    assert 0.0 <= result.reputation.min() and result.reputation.max() <= 1.0
+    assert result.reputation.min() >= 0.0 and result.reputation.max() <= 1.0
