@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bonafide.cli.score",
     "bonafide.cli.simulate",
     "bonafide.cli.market",
+    "bonafide.cli.orders",
 )
 
 
