@@ -22,14 +22,20 @@ Public API::
     links_from_ids(graph, pairs)              # link index pairs from external ids
 
 The building blocks are public too: ``rev2`` (Kumar et al., WSDM 2018), ``fraudar`` (Hooi et
-al., KDD 2016), ``burst_suspicion``, ``hired_suspicion`` and ``linked_ratings``. A method that does
+al., KDD 2016), ``burst_suspicion``, ``hired_suspicion``, ``ring_suspicion`` and
+``linked_ratings``. A method that does
 not settle within its iteration limit raises ``ConvergenceError`` (code ``did_not_converge``).
 See ``docs/reputation.md`` for the method and measured figures.
 """
 
 from __future__ import annotations
 
-from bonafide.reputation.behaviour import burst_suspicion, hired_suspicion, linked_ratings
+from bonafide.reputation.behaviour import (
+    burst_suspicion,
+    hired_suspicion,
+    linked_ratings,
+    ring_suspicion,
+)
 from bonafide.reputation.fraudar import Block, fraudar
 from bonafide.reputation.graph import ConvergenceError, RatingGraph
 from bonafide.reputation.ids import labels_from_ids, links_from_ids
@@ -53,5 +59,6 @@ __all__ = [
     "linked_ratings",
     "links_from_ids",
     "rev2",
+    "ring_suspicion",
     "score_graph",
 ]

@@ -127,53 +127,73 @@ def rev2(
     """
     p = params or Rev2Params()
     n, m = graph.n_accounts, graph.n_ratings
-    rater, ratee, s = graph.rater, graph.ratee, graph.rating
-    deg_out = np.bincount(rater, minlength=n).astype(np.float64)
+    # Work on compact arrays of raters and of ratees so the loop needs no masks or NaNs.
+    raters, rater = _compact(graph.rater, n)
+    ratees, ratee = _compact(graph.ratee, n)
+    s = graph.rating
+    n_f, n_g = raters.shape[0], ratees.shape[0]
     weight = np.ones(n) if rater_weight is None else np.asarray(rater_weight, dtype=np.float64)
-    edge_weight = weight[rater]
-    weight_in = np.bincount(ratee, weights=edge_weight, minlength=n)
-    is_rater = deg_out > 0
-    is_ratee = np.bincount(ratee, minlength=n) > 0
-    prior_f = 1.0 - _or_zeros(suspicion_rater, n)
-    prior_g = 1.0 - 2.0 * _or_zeros(suspicion_ratee, n)
-    prior_r = 1.0 - _or_zeros(suspicion_rating, m)
-    gamma = p.gamma1 + p.gamma2 + p.gamma3
-    denominator_g = p.beta1 + p.beta2 + weight_in
-    denominator_f = p.alpha1 + p.alpha2 + deg_out
+    edge_weight = weight[graph.rater]
+    weighted_s = edge_weight * s
+    denominator_g = p.beta1 + p.beta2 + np.bincount(ratee, weights=edge_weight, minlength=n_g)
+    denominator_f = p.alpha1 + p.alpha2 + np.bincount(rater, minlength=n_f).astype(np.float64)
     # An account with no evidence and no smoothing keeps its start value instead of 0/0.
-    safe_g = np.where(denominator_g > 0, denominator_g, 1.0)
-    safe_f = np.where(denominator_f > 0, denominator_f, 1.0)
+    keep_g = denominator_g <= 0
+    keep_f = denominator_f <= 0
+    inverse_g = 1.0 / np.where(keep_g, 1.0, denominator_g)
+    inverse_f = 1.0 / np.where(keep_f, 1.0, denominator_f)
+    prior_g = p.beta2 * (1.0 - 2.0 * _or_zeros(suspicion_ratee, n)[ratees])
+    prior_f = p.alpha2 * (1.0 - _or_zeros(suspicion_rater, n)[raters])
+    gamma = p.gamma1 + p.gamma2 + p.gamma3
+    prior_r = (p.gamma3 / gamma) * (1.0 - _or_zeros(suspicion_rating, m))
 
-    fairness = np.where(is_rater, 1.0, np.nan)
-    goodness = np.where(is_ratee, 1.0, np.nan)
+    fairness = np.ones(n_f)
+    goodness = np.ones(n_g)
     reliability = np.ones(m)
+    scratch = np.empty(m)  # reused per iteration: these loops run over every edge
     delta = np.inf
     for iteration in range(1, iterations_max + 1):
-        mu_g = float(np.median(goodness[is_ratee])) if is_ratee.any() else 0.0
-        total_g = np.bincount(ratee, weights=edge_weight * reliability * s, minlength=n)
-        new_g = (p.beta1 * mu_g + p.beta2 * prior_g + total_g) / safe_g
-        new_g = np.where(denominator_g > 0, new_g, 1.0)
-        new_g = np.where(is_ratee, np.clip(new_g, -1.0, 1.0), np.nan)
+        mu_g = float(np.median(goodness)) if n_g else 0.0
+        np.multiply(weighted_s, reliability, out=scratch)
+        total_g = np.bincount(ratee, weights=scratch, minlength=n_g)
+        new_g = np.clip((p.beta1 * mu_g + prior_g + total_g) * inverse_g, -1.0, 1.0)
+        new_g[keep_g] = 1.0
 
-        agreement = 1.0 - np.abs(s - new_g[ratee]) / 2.0
-        new_r = (p.gamma1 * fairness[rater] + p.gamma2 * agreement + p.gamma3 * prior_r) / gamma
-        new_r = np.clip(new_r, 0.0, 1.0)
+        # R = (g1 F + g2 (1 - |s - G| / 2) + g3 I_R) / (g1 + g2 + g3), built in place.
+        np.take(new_g, ratee, out=scratch)
+        np.subtract(s, scratch, out=scratch)
+        np.abs(scratch, out=scratch)
+        new_r = np.take(fairness, rater)
+        new_r *= p.gamma1 / gamma
+        new_r += (p.gamma2 / gamma) * (1.0 - 0.5 * scratch) if p.gamma2 else 0.0
+        new_r += prior_r
+        np.clip(new_r, 0.0, 1.0, out=new_r)
 
-        mu_f = float(np.median(fairness[is_rater])) if is_rater.any() else 0.0
-        total_f = np.bincount(rater, weights=new_r, minlength=n)
-        new_f = (p.alpha1 * mu_f + p.alpha2 * prior_f + total_f) / safe_f
-        new_f = np.where(denominator_f > 0, new_f, 1.0)
-        new_f = np.where(is_rater, np.clip(new_f, 0.0, 1.0), np.nan)
+        mu_f = float(np.median(fairness)) if n_f else 0.0
+        total_f = np.bincount(rater, weights=new_r, minlength=n_f)
+        new_f = np.clip((p.alpha1 * mu_f + prior_f + total_f) * inverse_f, 0.0, 1.0)
+        new_f[keep_f] = 1.0
 
+        np.subtract(new_r, reliability, out=scratch)
         delta = max(
-            _max_abs(new_g[is_ratee] - goodness[is_ratee]),
-            _max_abs(new_r - reliability),
-            _max_abs(new_f[is_rater] - fairness[is_rater]),
+            _max_abs(new_g - goodness), float(np.abs(scratch).max(initial=0.0)),
+            _max_abs(new_f - fairness),
         )
         fairness, goodness, reliability = new_f, new_g, new_r
         if delta <= tolerance:
-            return Rev2Result(fairness, goodness, reliability, iteration)
+            fairness_all = np.full(n, np.nan)
+            fairness_all[raters] = fairness
+            goodness_all = np.full(n, np.nan)
+            goodness_all[ratees] = goodness
+            return Rev2Result(fairness_all, goodness_all, reliability, iteration)
     raise ConvergenceError("rev2", iterations=iterations_max, delta=delta, tolerance=tolerance)
+
+
+def _compact(index: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The accounts that occur in ``index`` (sorted) and each entry's position among them."""
+    present = np.bincount(index, minlength=n) > 0
+    position = np.cumsum(present) - 1
+    return np.flatnonzero(present), position[index]
 
 
 def _or_zeros(values: FloatArray | None, size: int) -> FloatArray:
