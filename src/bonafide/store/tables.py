@@ -15,6 +15,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "bonafide.store.ledger_tables",
     "bonafide.store.market_tables",
     "bonafide.store.order_tables",
+    "bonafide.store.attest_tables",
 )
 
 
