@@ -195,6 +195,8 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         status=500,
         code="internal_error",
         detail="an internal error occurred; quote the request id when reporting it",
+        # This answer comes from the outermost middleware, past the one that adds the header.
+        headers={"X-Request-Id": request_id_of(request)},
     )
 
 
