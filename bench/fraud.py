@@ -220,13 +220,20 @@ def scale_child(ratings: int) -> None:
     gc.collect()
     baseline = _rss_kb("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    stages: list[tuple[str, float]] = []
     started = time.perf_counter()
-    result = score_graph(graph, now=None)
+    cpu_started = time.process_time()
+    result = score_graph(graph, now=None,
+                         progress=lambda stage: stages.append((stage, time.perf_counter())))
     score_time = time.perf_counter() - started
+    cpu_time = time.process_time() - cpu_started
     peak = _rss_kb("VmHWM")
     assert np.isfinite(result.fraud_score).all()
+    marks = [*stages, ("end", time.perf_counter())]
+    split = " ".join(f"{name} {b - a:.1f}s" for (name, a), (_, b) in
+                     zip(marks, marks[1:], strict=False))
     print(f"{graph.n_ratings},{graph.n_accounts},{simulate_time:.1f},{score_time:.1f},"
-          f"{baseline / 1e6:.2f},{peak / 1e6:.2f}")
+          f"{cpu_time:.1f},{baseline / 1e6:.2f},{peak / 1e6:.2f},{split}")
 
 
 def _rss_kb(field: str) -> int:
@@ -238,8 +245,8 @@ def _rss_kb(field: str) -> int:
 
 def section_scale(sizes: list[float]) -> None:
     print("### Scaling: in-process `score_graph` (default method) on simulated markets\n")
-    print("| ratings | accounts | simulate | score (wall) | RSS before scoring | peak RSS while "
-          "scoring |\n|---|---|---|---|---|---|")
+    print("| ratings | accounts | simulate | score (wall) | score (CPU) | RSS before scoring | "
+          "peak RSS while scoring | stages (wall) |\n|---|---|---|---|---|---|---|---|")
     for size in sizes:
         child = subprocess.run(
             [sys.executable, __file__, "--scale-child", str(int(size))],
@@ -248,9 +255,10 @@ def section_scale(sizes: list[float]) -> None:
         if child.returncode != 0:
             print(f"| {int(size):,} | failed: {child.stderr.strip().splitlines()[-1]} |")
             continue
-        m, n, simulate_time, score_time, before, peak = child.stdout.strip().split(",")
-        print(f"| {int(m):,} | {int(n):,} | {simulate_time} s | {score_time} s | {before} GB | "
-              f"{peak} GB |")
+        m, n, simulate_time, score_time, cpu, before, peak, split = (
+            child.stdout.strip().split(","))
+        print(f"| {int(m):,} | {int(n):,} | {simulate_time} s | {score_time} s | {cpu} s | "
+              f"{before} GB | {peak} GB | {split} |")
     print(f"\nMachine: {os.cpu_count()} cores; NumPy {np.__version__}.\n")
 
 

@@ -60,16 +60,23 @@ def burst_suspicion(
     np.minimum.at(first, ratee, ts)
     last = np.full(n, -np.inf)
     np.maximum.at(last, ratee, ts)
-    span = (last - first)[ratee]
+    # One sort by (ratee, time); then every window's bins are runs of equal (ratee, bin).
+    order = np.lexsort((ts, ratee))
+    ratee_sorted, ts_sorted = ratee[order], ts[order]
+    span = (last - first)[ratee_sorted]
+    degree_sorted = degree[ratee_sorted]
+    other_ratee = ratee_sorted[1:] != ratee_sorted[:-1]
+    best = np.zeros(m)
     for window in windows_seconds:
         for offset in (0.0, 0.5):
-            bins = np.floor(ts / window + offset).astype(np.int64)
-            key = ratee * (int(bins.max()) + 1) + bins
-            _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-            k = counts[inverse].astype(np.float64)
-            expected = (degree[ratee] - k) * window / np.maximum(span, window)
+            bins = np.floor(ts_sorted / window + offset)
+            boundary = np.concatenate([[True], other_ratee | (bins[1:] != bins[:-1])])
+            counts = np.diff(np.append(np.flatnonzero(boundary), m)).astype(np.float64)
+            k = counts[np.cumsum(boundary) - 1]
+            expected = (degree_sorted - k) * window / np.maximum(span, window)
             score = np.clip(1.0 - (ratio_min * expected + count_min) / k, 0.0, 1.0)
-            np.maximum(result, score, out=result)
+            np.maximum(best, score, out=best)
+    result[order] = best
     return result
 
 
