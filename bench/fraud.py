@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
+import itertools
 import os
 import statistics
 import subprocess
@@ -230,8 +231,7 @@ def scale_child(ratings: int) -> None:
     peak = _rss_kb("VmHWM")
     assert np.isfinite(result.fraud_score).all()
     marks = [*stages, ("end", time.perf_counter())]
-    split = " ".join(f"{name} {b - a:.1f}s" for (name, a), (_, b) in
-                     zip(marks, marks[1:], strict=False))
+    split = " ".join(f"{name} {b - a:.1f}s" for (name, a), (_, b) in itertools.pairwise(marks))
     print(f"{graph.n_ratings},{graph.n_accounts},{simulate_time:.1f},{score_time:.1f},"
           f"{cpu_time:.1f},{baseline / 1e6:.2f},{peak / 1e6:.2f},{split}")
 
