@@ -12,20 +12,18 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from pgserver import PostgresUnavailable, ThrowawayPostgres  # scripts/ is on pytest's pythonpath
+
+from bonafide.store.db import make_engine
+from bonafide.store.migrate import upgrade
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from pgserver import PostgresUnavailable, ThrowawayPostgres  # noqa: E402
-
-from bonafide.store.db import make_engine  # noqa: E402
-from bonafide.store.migrate import upgrade  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SHARED_DATA = ROOT.parent / "shared" / "data"
