@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bonafide.errors import Forbidden, NotFound, Rejected
+from bonafide.errors import Conflict, Forbidden, NotFound, Rejected
 from bonafide.ids import new_id
 from bonafide.ledger.model import AccountKind, TransferKind, TransferSpec
 from bonafide.market.accounts import Principal, Role
@@ -147,7 +147,7 @@ def add_message(
         if order.party_of(actor.id) is None and not actor.has_role(Role.moderator):
             raise Forbidden("not_a_party", "only the parties and moderators write on a dispute")
         if dispute.state is not DisputeState.OPEN:
-            raise Rejected("dispute_is_closed", "the dispute is closed")
+            raise Conflict("dispute_is_closed", "the dispute is closed")
         repo = uow.repo(DisputeRepository)
         if repo.message_count(dispute_id) >= MESSAGES_MAX:
             raise Rejected("dispute_messages_exhausted", f"at most {MESSAGES_MAX} messages")
@@ -181,7 +181,7 @@ def _open_dispute_of(
     order = load_for_change(uow, viewer=viewer, order_id=dispute.order_id)
     dispute = uow.repo(DisputeRepository).get(dispute_id) or dispute  # re-read under the lock
     if dispute.state is not DisputeState.OPEN:
-        raise Rejected("dispute_is_closed", "the dispute is closed")
+        raise Conflict("dispute_is_closed", "the dispute is closed")
     return dispute, order
 
 
