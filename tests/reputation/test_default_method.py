@@ -154,9 +154,13 @@ def test_ratings_between_linked_accounts_weigh_nothing() -> None:
 def test_reasons_explain_what_raised_and_what_lowered_a_reputation() -> None:
     graph = RatingGraph.from_ids(["a", "b", "c", "d"], ["s"] * 4, [1.0, 1.0, 1.0, -1.0])
     result = score_graph(graph)
-    reasons = {r.code: r.effect for r in result.reasons(int(graph.index_of(["s"])[0]))}
+    listed = result.reasons(int(graph.index_of(["s"])[0]))
+    reasons = {r.code: r.effect for r in listed}
     assert reasons["good_ratings_received"] > 0 > reasons["bad_ratings_received"]
     assert "ratings_discounted_for_low_trust" in reasons
+    assert listed[-1].score == "fraud_score" and listed[0].score == "reputation"
+    # s received 3 good and 1 bad rating at weight 1/2: trust (1 + 1.5) / (2 + 2) = 0.625.
+    assert reasons["trust_from_ratings_received"] == pytest.approx(0.5 - 0.625)
 
 
 def test_old_evidence_decays_towards_recent_ratings() -> None:

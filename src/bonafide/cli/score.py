@@ -52,8 +52,11 @@ def score(
         raise Rejected("method_unknown", f"--method must be one of {', '.join(METHODS)}")
     started = time.monotonic()
     say = _Progress(started)
-    graph = read_ratings(input_path, rating_min=low, rating_max=high, progress=say)
-    say.enabled = graph.n_ratings > PROGRESS_ROWS_MIN
+    # Row count is unknown until read; about 20 bytes a row puts a million rows near 20 MB.
+    say.enabled = input_path.is_file() and input_path.stat().st_size > 20 * PROGRESS_ROWS_MIN
+    say(f"reading {input_path}")
+    graph = read_ratings(input_path, rating_min=low, rating_max=high)
+    say.enabled = say.enabled or graph.n_ratings > PROGRESS_ROWS_MIN
     say(f"read {graph.n_ratings:,} ratings over {graph.n_accounts:,} accounts")
     label = None if labels is None else _read_labels(labels, graph)
     result = score_graph(graph, method=method, labels=label, seed=0, progress=say)
@@ -103,9 +106,7 @@ def _atomic(target: Path | None) -> Iterator[Path | None]:
         raise Rejected("output_not_writable", f"{target}: {error.strerror}") from None
 
 
-def read_ratings(
-    path: Path, *, rating_min: float, rating_max: float, progress: Any = None
-) -> RatingGraph:
+def read_ratings(path: Path, *, rating_min: float, rating_max: float) -> RatingGraph:
     """Read ``rater,ratee,rating[,timestamp]`` from CSV or Parquet into a scaled graph."""
     import pyarrow as pa
     import pyarrow.compute as pc

@@ -76,11 +76,17 @@ class ScoreParams:
 
 @dataclass(frozen=True)
 class Reason:
-    """One line of a reputation's breakdown: ``effect`` is its signed change to the score."""
+    """One line of a breakdown: ``effect`` is its signed change to ``score``.
+
+    ``score`` is ``"reputation"`` (effect: how much this part moved the reputation) or
+    ``"fraud_score"`` (effect: how much this signal adds to the fraud score; for trust, how far
+    the ratings received move it from the neutral 1/2).
+    """
 
     code: str
     effect: float
     detail: str
+    score: str = "reputation"
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,7 +122,7 @@ class ScoreResult:
         return np.flatnonzero(np.bincount(self.graph.ratee, minlength=self.graph.n_accounts))
 
     def reasons(self, account: int) -> list[Reason]:
-        """The breakdown of one account's reputation and fraud score, largest effect first."""
+        """The breakdown of one account: reputation parts, then fraud signals, each by size."""
         return _reasons(self, account)
 
 
@@ -322,15 +328,17 @@ def _reputation(
     bad: FloatArray,
 ) -> ScoreResult:
     n = graph.n_accounts
-    scale = np.ones(graph.n_ratings)
+    decay = np.ones(graph.n_ratings)
     if graph.timestamp is not None and graph.n_ratings:
         reference = float(graph.timestamp.max()) if now is None else float(now)
         age = np.maximum(reference - graph.timestamp, 0.0)
-        scale = 0.5 ** (age / p.half_life_seconds)
+        decay = 0.5 ** (age / p.half_life_seconds)
+    value_factor = np.ones(graph.n_ratings)
     if graph.value is not None and graph.n_ratings:
         mean_value = float(graph.value.mean())
         if mean_value > 0:
-            scale = scale * np.minimum(graph.value / mean_value, p.value_weight_max)
+            value_factor = np.minimum(graph.value / mean_value, p.value_weight_max)
+    scale = decay * value_factor
 
     def sums(w: FloatArray) -> tuple[FloatArray, FloatArray]:
         sum_good = np.bincount(graph.ratee, weights=w * good, minlength=n)
@@ -339,7 +347,7 @@ def _reputation(
 
     good_sum, bad_sum = sums(weight * scale)
     good_full, bad_full = sums(scale)
-    good_fresh, bad_fresh = sums(weight)
+    good_fresh, bad_fresh = sums(weight * value_factor)
     total = float(good_sum.sum() + bad_sum.sum())
     share = float(good_sum.sum()) / total if total > 0 else 0.5
     share = min(max(share, 0.01), 0.99)
@@ -401,12 +409,19 @@ def _reasons(result: ScoreResult, account: int) -> list[Reason]:
     if evidence > 0:
         reasons.append(Reason("few_ratings_shrunk_to_prior", score - e["good"] / evidence,
                               f"pulled towards the market's {prior:.2f}"))
+    reasons.sort(key=lambda r: -abs(r.effect))
     fraud = float(result.fraud_score[account])
-    for name, values in result.signals.items():
-        if name in ("hired", "burst", "block", "ring", "linked", "benefit") and values[account]:
-            reasons.append(Reason(f"fraud_signal_{name}", -float(values[account]),
-                                  f"fraud score {fraud:.2f}"))
-    return sorted(reasons, key=lambda r: -abs(r.effect))
+    signals: list[Reason] = []
+    if "trust" in result.signals:
+        trust = float(result.signals["trust"][account])
+        signals.append(Reason("trust_from_ratings_received", 0.5 - trust,
+                              f"trust {trust:.2f} from ratings received", "fraud_score"))
+    for name in ("hired", "burst", "block", "ring", "linked", "benefit"):
+        if name in result.signals and result.signals[name][account] > 0:
+            signals.append(Reason(f"fraud_signal_{name}", float(result.signals[name][account]),
+                                  f"fraud score {fraud:.2f}", "fraud_score"))
+    signals.sort(key=lambda r: -abs(r.effect))
+    return reasons + signals
 
 
 __all__ = ["METHODS", "Reason", "ScoreParams", "ScoreResult", "score_graph"]
