@@ -197,6 +197,8 @@ def test_floats_and_schema_breaks_are_named() -> None:
         (lambda p: p["score"].update(value_bp=-1), "score.value_bp"),
         (lambda p: p.update(expires_at=p["issued_at"]), "expires_at"),
         (lambda p: p.update(version=2), "version"),
+        (lambda p: p.update(type={"not": "hashable"}), "type is one of"),
+        (lambda p: p.update(issuer=[1]), "issuer is an object"),
         (lambda p: p.update(extra=1), "exactly the fields"),
         (lambda p: p["issuer"].update(id=""), "issuer"),
         (lambda p: p.update(audience={"market_id": "m"}), "audience"),

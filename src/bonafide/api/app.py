@@ -35,6 +35,9 @@ ROUTER_MODULES: tuple[str, ...] = (
     "bonafide.api.routes.reviews",
     "bonafide.api.routes.moderation",
     "bonafide.api.routes.reputation",
+    "bonafide.api.routes.liabilities",
+    "bonafide.api.routes.attestations",
+    "bonafide.api.routes.well_known",
 )
 """Route modules in the order their routes are matched; each has a module-level ``router``."""
 

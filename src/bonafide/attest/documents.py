@@ -247,7 +247,8 @@ _SHAPES: dict[str, Callable[[dict[str, Any]], None]] = {
 def check_payload(payload: Mapping[str, Any]) -> None:
     """Raise ``SchemaError`` unless ``payload`` has the shape of its ``type`` (version 1)."""
     p = dict(payload)
-    _need(p.get("type") in _SHAPES, f"type is one of {sorted(_SHAPES)}")
+    kind = p.get("type")
+    _need(isinstance(kind, str) and kind in _SHAPES, f"type is one of {sorted(_SHAPES)}")
     _need(p.get("version") == 1, "version is 1")
     issuer = _fields(p.get("issuer"), {"id", "name"}, "issuer")
     _need(_is_text(issuer["id"], 128) and _is_text(issuer["name"]), "issuer id and name are text")

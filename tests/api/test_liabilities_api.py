@@ -1,0 +1,126 @@
+"""Proof of liabilities over HTTP: the signed root for anyone, proofs for their owner only,
+reserves declared by operators, and the market's keys at /.well-known."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from live_server import Live
+
+from bonafide.errors import Rejected
+from bonafide.service import keys, liabilities
+
+
+@pytest.fixture
+def market(live_factory: Callable[..., Live], tmp_path: Path) -> Live:
+    return live_factory(key_path=tmp_path / "market.key", market_id="mkt_home",
+                        market_name="Home market")
+
+
+def publish(live: Live) -> liabilities.Published:
+    return liabilities.publish(live.container.uow(),
+                               read_uow=live.container.uow(read_only=True),
+                               settings=live.settings, now=live.clock.now(),
+                               published_by=live.operator.id)
+
+
+def problem(response: object, status: int, code: str) -> None:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    body = response.json()  # type: ignore[attr-defined]
+    assert response.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
+    assert body["code"] == code and body["type"].endswith("/" + code), body
+
+
+def test_nothing_published_is_a_404_problem(market: Live) -> None:
+    problem(market.client.get("/v1/liabilities"), 404, "liabilities_not_published")
+
+
+def test_a_user_fetches_the_root_and_their_proof_and_checks_them_offline(market: Live) -> None:
+    ann, bob = market.buyer(), market.buyer()
+    market.deposit(ann, 2_500)
+    market.deposit(bob, 4_000)
+    published = publish(market)
+    root = market.client.get("/v1/liabilities")
+    assert root.status_code == 200, root.text
+    body = root.json()
+    assert body["snapshot_id"] == published.snapshot_id
+    assert body["totals"] == [{"currency": "EUR", "liabilities": 6_500, "reserves": None,
+                               "status": "reserves_not_declared"}]
+    assert body["keyring"]["market_id"] == "mkt_home"
+    proof = market.client.get(f"/v1/accounts/{ann.id}/liabilities/proof", headers=ann.headers)
+    assert proof.status_code == 200, proof.text
+    assert [p["account"] for p in proof.json()["proofs"]] == [f"wallet:{ann.id}"]
+    well_known = market.client.get("/.well-known/bonafide-market.json").json()
+    checked = liabilities.check_offline(root=body, proof=proof.json(), key=well_known,
+                                        now=market.clock.now())
+    assert [(o.balance, o.total) for o in checked.outcomes] == [(2_500, 6_500)]
+    assert checked.issuer_id == "mkt_home"
+
+
+def test_proofs_are_for_their_owner_only(market: Live) -> None:
+    ann, bob = market.buyer(), market.buyer()
+    market.deposit(ann, 100)
+    publish(market)
+    url = f"/v1/accounts/{ann.id}/liabilities/proof"
+    problem(market.client.get(url), 401, "authentication_required")
+    problem(market.client.get(url, headers=bob.headers), 403, "proof_owner_only")
+    problem(market.client.get(url, headers=market.operator.headers), 403, "proof_owner_only")
+    assert market.client.get(url, headers={"Authorization": "Bearer bfk_x"}).status_code == 401
+    problem(market.client.get(url + "?snapshot_id=lsn_nope", headers=ann.headers), 404,
+            "snapshot_not_found")
+
+
+def test_reserves_are_declared_by_operators_and_compared(market: Live) -> None:
+    ann, seller = market.buyer(), market.seller()
+    market.deposit(ann, 10_000)
+    publish(market)
+    url = "/v1/liabilities/reserves"
+    good = {"amount": {"value": 9_000, "currency": "EUR"}, "note": "bank, 1 March"}
+    problem(market.client.post(url, json=good), 401, "authentication_required")
+    problem(market.client.post(url, json=good, headers=seller.headers), 403, "role_required")
+    problem(market.client.post(url, json=good, headers=ann.headers), 403, "role_required")
+    ops = market.operator.headers
+    for bad in ({"amount": {"value": 9000.0, "currency": "EUR"}},
+                {"amount": {"value": 1, "currency": "XXX"}},
+                {"amount": {"value": 1, "currency": "EUR"}, "extra": 1},
+                {"amount": {"value": 1, "currency": "EUR"}, "note": "x" * 501}):
+        assert market.client.post(url, json=bad, headers=ops).status_code == 422, bad
+    problem(market.client.post(url, json={"amount": {"value": -5, "currency": "EUR"}},
+                               headers=ops), 422, "reserves_must_not_be_negative")
+    declared = market.client.post(url, json=good, headers=ops)
+    assert declared.status_code == 201, declared.text
+    assert declared.json()["amount"] == {"value": 9_000, "currency": "EUR"}
+    body = market.client.get("/v1/liabilities").json()
+    assert body["totals"][0]["status"] == "reserves_below_liabilities"
+    assert body["warnings"][0]["code"] == "reserves_below_liabilities"
+    market.client.post(url, json={"amount": {"value": 10_000, "currency": "EUR"}}, headers=ops)
+    body = market.client.get("/v1/liabilities").json()
+    assert body["totals"][0]["status"] == "covered" and body["warnings"] == []
+
+
+def test_the_well_known_document_lists_current_and_retired_keys(market: Live) -> None:
+    first = market.client.get("/.well-known/bonafide-market.json").json()
+    assert first["type"] == "bonafide.keyring" and first["name"] == "Home market"
+    assert [k["valid_until"] for k in first["keys"]] == [None]
+    keys.rotate(market.settings, now=market.clock.advance(timedelta(days=1)))
+    second = market.client.get("/.well-known/bonafide-market.json").json()
+    assert second["keys"][0]["key_id"] == first["keys"][0]["key_id"]
+    assert second["keys"][0]["valid_until"] is not None and second["keys"][1]["valid_until"] is None
+
+
+def test_a_root_signed_before_a_rotation_still_verifies_after_it(market: Live) -> None:
+    ann = market.buyer()
+    market.deposit(ann, 100)
+    publish(market)
+    root = market.client.get("/v1/liabilities").json()
+    proof = market.client.get(f"/v1/accounts/{ann.id}/liabilities/proof",
+                              headers=ann.headers).json()
+    keys.rotate(market.settings, now=market.clock.advance(timedelta(days=1)))
+    rotated = market.client.get("/.well-known/bonafide-market.json").json()
+    assert liabilities.check_offline(root=root, proof=proof, key=rotated, now=market.clock.now())
+    other = {**rotated, "keys": rotated["keys"][1:]}
+    with pytest.raises(Rejected, match="key_unknown"):
+        liabilities.check_offline(root=root, proof=proof, key=other, now=market.clock.now())
