@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sparse
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from bonafide.reputation.graph import BoolArray, FloatArray, RatingGraph
 
@@ -187,7 +187,7 @@ def ring_suspicion(
     low = np.minimum(graph.rater[positive], graph.ratee[positive])
     high = np.maximum(graph.rater[positive], graph.ratee[positive])
     distinct = low != high
-    key = np.unique(low[distinct] * n + high[distinct])
+    key = _distinct(low[distinct] * n + high[distinct])
     low, high = key // n, key % n
     degree = np.bincount(low, minlength=n) + np.bincount(high, minlength=n)
     small = (degree[low] <= degree_max) & (degree[high] <= degree_max)
@@ -200,4 +200,14 @@ def ring_suspicion(
     triangles2 = np.asarray(closed.sum(axis=1), dtype=np.float64).ravel()
     d = np.asarray(adjacency.sum(axis=1), dtype=np.float64).ravel()
     result: FloatArray = triangles2 / (d * (d - 1.0) + pairs_prior)
+    return result
+
+
+def _distinct(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Sorted distinct values (a sort and a mask: faster than ``np.unique`` on big arrays)."""
+    ordered = np.sort(values)
+    keep = np.empty(ordered.shape[0], dtype=bool)
+    keep[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    result: NDArray[np.int64] = ordered[keep]
     return result

@@ -97,11 +97,14 @@ def fraudar(
     eligible = graph.rating > 0 if positive_only else np.ones(graph.n_ratings, dtype=bool)
     selected = eligible
     # The adjacency is binary: repeat ratings of the same pair (repeat orders) count once.
-    pair = graph.rater * n + graph.ratee
     candidates = np.flatnonzero(selected)
-    _, first = np.unique(pair[candidates], return_index=True)
+    pair = graph.rater[candidates] * n + graph.ratee[candidates]
+    order = np.argsort(pair, kind="stable")  # stable: the first rating of a pair is kept
+    ordered = pair[order]
+    first = np.ones(ordered.shape[0], dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
     selected = np.zeros(graph.n_ratings, dtype=bool)
-    selected[candidates[first]] = True
+    selected[candidates[order[first]]] = True
     degree_in = np.bincount(graph.ratee[selected], minlength=n)
     weight = np.where(selected, 1.0 / np.log(degree_in[graph.ratee] + column_offset), 0.0)
     remaining = selected.copy()
