@@ -1,0 +1,699 @@
+"""The fraud engine over partitioned edges: in-process chunks or a Dask cluster.
+
+Owns: ``score_chunked`` (the default method and REV2, stage by stage, over a ``Runner``),
+``LocalRunner`` (chunks in this process), ``DaskRunner`` (chunks as futures on a
+``distributed`` cluster), ``open_cluster`` and ``read_partitioned`` (Parquet files, their row
+groups, or one CSV read as partitions). Imports: NumPy, SciPy, pyarrow and ``reputation``;
+``dask.distributed`` only inside ``DaskRunner`` / ``open_cluster``, so it stays optional.
+
+What runs where (``docs/scaling.md`` has the full table): edges never leave their partition.
+The driver holds per-account vectors (length ``n_accounts``) and sends them to every worker
+once per step (``scatter(broadcast=True)``); each step maps a kernel from ``reputation.kernels``
+over the partitions and sums the partial results in a tree. Edges are first shuffled so that
+every partition holds *all* ratings of its ratees (``ratee % parts``, original order kept), so
+per-ratee work (bursts, FRAUDAR's repeat pairs) is local and per-ratee sums are bit-for-bit
+those of one chunk. Sums over raters add partial sums in a different order than one
+``np.bincount``; they agree to rounding (1e-15 relative), which is why results agree to 1e-9
+rather than exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import stats
+
+from bonafide.errors import Rejected
+from bonafide.reputation import kernels as k
+from bonafide.reputation.behaviour import BURST_WINDOWS_SECONDS, DAY_SECONDS
+from bonafide.reputation.graph import BoolArray, ConvergenceError, FloatArray, IndexArray
+from bonafide.reputation.kernels import EdgeChunk, Partial
+from bonafide.reputation.rev2 import Rev2Params
+from bonafide.reputation.score import ScoreParams
+
+Progress = Callable[[str], None]
+FAN_IN = 8  # partial results summed per reduction task
+ROWS_PER_PART = 2_000_000  # edges per partition after the shuffle (memory per task)
+PARTS_MAX = 4096
+REQUIRED_COLUMNS = ("rater", "ratee", "rating")
+
+
+class Runner(Protocol):
+    """Where the chunks live and how kernels run over them."""
+
+    def broadcast(self, value: Any) -> Any:
+        """A handle on ``value`` that every chunk task can read."""
+
+    def update(self, fn: Callable[..., EdgeChunk], *args: Any, **kwargs: Any) -> None:
+        """Replace every chunk ``c`` by ``fn(c, *args, **kwargs)``."""
+
+    def step(self, fn: Callable[..., tuple[EdgeChunk, Partial]],
+             combine: Callable[[Sequence[Partial]], Partial], *args: Any) -> Partial:
+        """Replace each chunk by ``fn(c, *args)[0]``; combine and return the ``[1]`` parts."""
+
+    def reduce(self, fn: Callable[..., Partial],
+               combine: Callable[[Sequence[Partial]], Partial], *args: Any,
+               **kwargs: Any) -> Partial:
+        """Combine ``fn(c, *args, **kwargs)`` over every chunk."""
+
+    def reduce_then(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
+                    then: Callable[..., Any], *args: Any) -> Any:
+        """``then(combine(fn(c, *args) ...), *args)``, run where the combined value is (a
+        worker on a cluster), so only ``then``'s result comes back."""
+
+    def shuffle_by_ratee(self, parts: int) -> None:
+        """Repartition into ``parts`` ratee-complete chunks."""
+
+
+class LocalRunner:
+    """Chunks held in this process; every call runs at once. One chunk = the plain engine."""
+
+    def __init__(self, chunks: Sequence[EdgeChunk]) -> None:
+        self.chunks = list(chunks)
+
+    def broadcast(self, value: Any) -> Any:
+        return value
+
+    def update(self, fn: Callable[..., EdgeChunk], *args: Any, **kwargs: Any) -> None:
+        self.chunks = [fn(c, *args, **kwargs) for c in self.chunks]
+
+    def step(self, fn: Callable[..., tuple[EdgeChunk, Partial]],
+             combine: Callable[[Sequence[Partial]], Partial], *args: Any) -> Partial:
+        results = [fn(c, *args) for c in self.chunks]
+        self.chunks = [r[0] for r in results]
+        return combine([r[1] for r in results])
+
+    def reduce(self, fn: Callable[..., Partial],
+               combine: Callable[[Sequence[Partial]], Partial], *args: Any,
+               **kwargs: Any) -> Partial:
+        return combine([fn(c, *args, **kwargs) for c in self.chunks])
+
+    def reduce_then(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
+                    then: Callable[..., Any], *args: Any) -> Any:
+        return then(combine([fn(c, *args) for c in self.chunks]), *args)
+
+    def shuffle_by_ratee(self, parts: int) -> None:
+        pieces = [k.split_by_ratee(c, parts) for c in self.chunks]
+        self.chunks = [k.concat_chunks([p[j] for p in pieces]) for j in range(parts)]
+
+
+class DaskRunner:
+    """Chunks as futures on a ``distributed`` cluster; reductions are trees of sum tasks."""
+
+    def __init__(self, client: Any, chunks: Sequence[Any]) -> None:
+        self.client = client
+        self.chunks = list(chunks)
+
+    def _submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        # pure=False: tasks are never deduplicated by hashing their (large) arguments.
+        return self.client.submit(fn, *args, pure=False, **kwargs)
+
+    def broadcast(self, value: Any) -> Any:
+        return self.client.scatter(value, broadcast=True, hash=False)
+
+    def update(self, fn: Callable[..., EdgeChunk], *args: Any, **kwargs: Any) -> None:
+        self.chunks = [self._submit(fn, c, *args, **kwargs) for c in self.chunks]
+
+    def step(self, fn: Callable[..., tuple[EdgeChunk, Partial]],
+             combine: Callable[[Sequence[Partial]], Partial], *args: Any) -> Partial:
+        results = [self._submit(fn, c, *args) for c in self.chunks]
+        self.chunks = [self._submit(operator.getitem, r, 0) for r in results]
+        partials = [self._submit(operator.getitem, r, 1) for r in results]
+        return self._tree(partials, combine).result()  # type: ignore[no-any-return]
+
+    def reduce(self, fn: Callable[..., Partial],
+               combine: Callable[[Sequence[Partial]], Partial], *args: Any,
+               **kwargs: Any) -> Partial:
+        partials = [self._submit(fn, c, *args, **kwargs) for c in self.chunks]
+        return self._tree(partials, combine).result()  # type: ignore[no-any-return]
+
+    def reduce_then(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
+                    then: Callable[..., Any], *args: Any) -> Any:
+        combined = self._tree([self._submit(fn, c, *args) for c in self.chunks], combine)
+        return self._submit(then, combined, *args).result()
+
+    def shuffle_by_ratee(self, parts: int) -> None:
+        splits = [self._submit(k.split_by_ratee, c, parts) for c in self.chunks]
+        self.chunks = [
+            self._submit(_concat, *[self._submit(operator.getitem, s, j) for s in splits])
+            for j in range(parts)
+        ]
+
+    def _tree(self, futures: list[Any], combine: Callable[[Sequence[Any]], Any]) -> Any:
+        while len(futures) > 1:
+            futures = [self._submit(_combine, combine, *futures[i:i + FAN_IN])
+                       for i in range(0, len(futures), FAN_IN)]
+        if len(futures) == 1 and futures[0] is not None:
+            return self._submit(_combine, combine, futures[0])
+        raise AssertionError("a reduction needs at least one chunk")
+
+
+def _combine(combine: Callable[[Sequence[Any]], Any], *parts: Any) -> Any:
+    return combine(list(parts))
+
+
+def _concat(*chunks: EdgeChunk) -> EdgeChunk:
+    return k.concat_chunks(chunks)
+
+
+@contextlib.contextmanager
+def open_cluster(
+    scheduler: str | None = None,
+    *,
+    n_workers: int = 2,
+    memory_limit: str = "4GB",
+    processes: bool = True,
+) -> Iterator[Any]:
+    """A ``distributed.Client``: to ``scheduler`` if given, else to a new ``LocalCluster``.
+
+    The local cluster has ``n_workers`` single-threaded workers (NumPy kernels release the GIL
+    little, so processes beat threads), each limited to ``memory_limit``, and no dashboard.
+    """
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client
+        return
+    # Dashboards on port 0: a busy 8787 would otherwise warn (warnings are errors in tests).
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=n_workers, threads_per_worker=1, processes=processes,
+        memory_limit=memory_limit, dashboard_address=":0", worker_dashboard_address=":0")
+    with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
+        yield client
+
+
+# ----------------------------------------------------------------------------------- input
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One unit of input read by one task: a Parquet file (some row groups) or a CSV file."""
+
+    path: str
+    row_groups: tuple[int, ...] | None
+
+
+@dataclass(frozen=True, eq=False)
+class RawPiece:
+    """A piece's columns before accounts are indexed (ids as strings, rating scaled)."""
+
+    rater: Any  # pyarrow string array
+    ratee: Any
+    rating: FloatArray
+    timestamp: FloatArray | None
+    error: tuple[str, str] | None = None
+
+
+def list_pieces(path: Path, *, row_groups_per_piece: int = 1) -> list[Piece]:
+    """The pieces of ``path``: each row group of each Parquet file, or one CSV file.
+
+    A directory is read as every ``*.parquet`` file in it (sorted by name, recursively).
+    """
+    import pyarrow.parquet as pq
+
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+        if not files:
+            raise Rejected("input_empty", f"{path}: no .parquet files")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise Rejected("input_unreadable", f"{path}: no such file or directory")
+    pieces = []
+    for file in files:
+        if file.suffix.lower() not in (".parquet", ".pq"):
+            pieces.append(Piece(str(file), None))
+            continue
+        try:
+            count = pq.ParquetFile(file).metadata.num_row_groups
+        except Exception as error:  # pyarrow raises several types for a corrupt footer
+            raise Rejected("input_malformed", f"{file}: {error}") from None
+        for start in range(0, count, row_groups_per_piece):
+            stop = min(start + row_groups_per_piece, count)
+            pieces.append(Piece(str(file), tuple(range(start, stop))))
+    return pieces
+
+
+def read_piece(piece: Piece, rating_min: float, rating_max: float) -> RawPiece:
+    """Read and check one piece; failures come back in ``error`` (code, message), not raised
+    (they cross process boundaries)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def failed(code: str, message: str) -> RawPiece:
+        return RawPiece(None, None, np.zeros(0), None, (code, f"{piece.path}: {message}"))
+
+    try:
+        if piece.row_groups is None:
+            import pyarrow.csv as pacsv
+
+            types = {"rater": pa.string(), "ratee": pa.string()}
+            table = pacsv.read_csv(piece.path,
+                                   convert_options=pacsv.ConvertOptions(column_types=types))
+        else:
+            table = pq.ParquetFile(piece.path).read_row_groups(list(piece.row_groups))
+    except pa.ArrowInvalid as error:
+        text = str(error).splitlines()[0]
+        if "Empty CSV file" in text:
+            return failed("input_empty", "empty file")
+        return failed("input_malformed", text)
+    except OSError as error:
+        return failed("input_unreadable", str(error))
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
+    if missing:
+        return failed("input_missing_columns", f"missing column(s) {', '.join(missing)}")
+    wanted = [*REQUIRED_COLUMNS, *(["timestamp"] if "timestamp" in table.column_names else [])]
+    for name in wanted:
+        if table.column(name).null_count:
+            return failed("input_has_missing_values", f"empty values in column {name}")
+    numeric = {}
+    for name in wanted[2:]:
+        column = table.column(name)
+        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+            return failed("input_not_numeric", f"column {name} holds non-numeric values")
+        numeric[name] = np.asarray(column.cast(pa.float64()).to_numpy(), dtype=np.float64)
+    rating = numeric["rating"]
+    if np.any(~np.isfinite(rating)) or np.any((rating < rating_min) | (rating > rating_max)):
+        return failed("rating_outside_scale",
+                      f"ratings must lie in [{rating_min:g}, {rating_max:g}] (see --rating-scale)")
+    timestamp = numeric.get("timestamp")
+    if timestamp is not None and not np.all(np.isfinite(timestamp)):
+        return failed("timestamp_not_numeric", "timestamps must be finite numbers")
+    # The same arithmetic as the in-process reader, so scaled ratings are identical.
+    scaled = np.clip((rating - rating_min) / (rating_max - rating_min) * 2.0 - 1.0, -1.0, 1.0)
+    rater = table.column("rater").cast(pa.string()).combine_chunks()
+    ratee = table.column("ratee").cast(pa.string()).combine_chunks()
+    return RawPiece(rater, ratee, scaled, timestamp)
+
+
+def _piece_summary(raw: RawPiece) -> tuple[int, bool, tuple[str, str] | None]:
+    return raw.rating.shape[0], raw.timestamp is not None, raw.error
+
+
+def _piece_ids(raw: RawPiece) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.unique(pa.concat_arrays([raw.rater, raw.ratee]))
+
+
+def _union_ids(parts: Sequence[Any]) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.unique(pa.concat_arrays(list(parts)))
+
+
+def _sorted_ids(ids: Any) -> Any:
+    import pyarrow.compute as pc
+
+    return pc.take(ids, pc.sort_indices(ids))
+
+
+def _index_piece(raw: RawPiece, accounts: Any) -> EdgeChunk:
+    import pyarrow.compute as pc
+
+    rater = np.asarray(pc.index_in(raw.rater, value_set=accounts).to_numpy(), dtype=np.int64)
+    ratee = np.asarray(pc.index_in(raw.ratee, value_set=accounts).to_numpy(), dtype=np.int64)
+    return EdgeChunk(rater, ratee, raw.rating, raw.timestamp)
+
+
+@dataclass(frozen=True, eq=False)
+class Partitioned:
+    """Edges read into a runner: account ids (index order), and counts."""
+
+    accounts: NDArray_Object
+    n_ratings: int
+    has_timestamp: bool
+
+
+NDArray_Object = Any
+
+
+def read_partitioned(
+    path: Path,
+    *,
+    rating_min: float,
+    rating_max: float,
+    client: Any = None,
+    rows_per_part: int = ROWS_PER_PART,
+    progress: Progress | None = None,
+) -> tuple[Runner, Partitioned]:
+    """Read ``path`` into a runner (Dask when ``client`` is given) of ratee-complete chunks.
+
+    Accounts are indexed in sorted order of their string ids. Raises the same ``Rejected``
+    codes as the in-process reader for malformed input.
+    """
+    say = progress or (lambda message: None)
+    pieces = list_pieces(path)
+    say(f"reading {len(pieces)} pieces")
+    raws: Any
+    if client is None:
+        raws = [read_piece(p, rating_min, rating_max) for p in pieces]
+        summaries = [_piece_summary(r) for r in raws]
+    else:
+        raws = [client.submit(read_piece, p, rating_min, rating_max, pure=False)
+                for p in pieces]
+        summaries = client.gather([client.submit(_piece_summary, r, pure=False) for r in raws])
+    for _, _, error in summaries:
+        if error is not None:
+            raise Rejected(*error)
+    m = sum(s[0] for s in summaries)
+    if m == 0:
+        raise Rejected("input_empty", f"{path}: no ratings")
+    has_ts = {s[1] for s in summaries if s[0] > 0}
+    if len(has_ts) > 1:
+        raise Rejected("input_columns_differ", f"{path}: timestamp in some files only")
+    if client is None:
+        accounts = _sorted_ids(_union_ids([_piece_ids(r) for r in raws]))
+        runner: Runner = LocalRunner([_index_piece(r, accounts) for r in raws])
+    else:
+        ids = [client.submit(_piece_ids, r, pure=False) for r in raws]
+        while len(ids) > 1:
+            ids = [client.submit(_union_ids, ids[i:i + FAN_IN], pure=False)
+                   for i in range(0, len(ids), FAN_IN)]
+        accounts_future = client.submit(_sorted_ids, ids[0], pure=False)
+        accounts = accounts_future.result()
+        chunks = [client.submit(_index_piece, r, accounts_future, pure=False) for r in raws]
+        runner = DaskRunner(client, chunks)
+    del raws
+    parts = min(PARTS_MAX, max(2, -(-m // rows_per_part)))
+    say(f"{m:,} ratings over {len(accounts):,} accounts; shuffling into {parts} partitions")
+    runner.shuffle_by_ratee(parts)
+    account_ids = np.asarray(accounts.to_numpy(zero_copy_only=False), dtype=object)
+    return runner, Partitioned(account_ids, m, bool(has_ts and has_ts.pop()))
+
+
+# ---------------------------------------------------------------------------------- engine
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkedScores:
+    """Per-account results of ``score_chunked`` (length ``n_accounts``)."""
+
+    fraud_score: FloatArray
+    reputation: FloatArray
+    reputation_low: FloatArray
+    reputation_high: FloatArray
+    is_rater: BoolArray
+    is_ratee: BoolArray
+    signals: dict[str, FloatArray]
+    iterations: int
+
+
+def score_chunked(
+    runner: Runner,
+    n: int,
+    *,
+    method: str = "default",
+    labels: IndexArray | None = None,
+    links: IndexArray | None = None,
+    now: float | None = None,
+    params: ScoreParams | None = None,
+    progress: Progress | None = None,
+) -> ChunkedScores:
+    """``score_graph`` over ratee-complete chunks; equal to it within 1e-9.
+
+    Parameters mean what they mean for ``score_graph``; ``n`` is the number of accounts.
+
+    Examples
+    --------
+    >>> from bonafide.reputation import RatingGraph, score_graph
+    >>> g = RatingGraph.from_ids(["a", "b", "c", "d"], ["s", "s", "t", "t"], [1, 1, 1, -1])
+    >>> chunk = EdgeChunk(g.rater, g.ratee, g.rating, None)
+    >>> r = score_chunked(LocalRunner([chunk]), g.n_accounts)
+    >>> bool(np.allclose(r.reputation, score_graph(g).reputation, atol=1e-12))
+    True
+    """
+    if method not in ("default", "rev2"):
+        raise Rejected("method_unknown", "method must be one of default, rev2")
+    p = params or ScoreParams()
+    say = progress or (lambda message: None)
+    label = np.full(n, -1, dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
+    assert label.shape == (n,) and np.isin(label, (-1, 0, 1)).all()
+    degree_out, degree_in = runner.reduce(k.degrees_partial, k.combine_sum, n)
+    is_rater, is_ratee = degree_out > 0, degree_in > 0
+    ts_min, ts_max = runner.reduce(k.time_range_partial, k.combine_time_range)
+    has_ts = bool(np.isfinite(ts_min))
+    if method == "rev2":
+        say("rev2")
+        fraud, signals, iterations = _rev2_stage(runner, n, label, is_rater, is_ratee,
+                                                 degree_out)
+    else:
+        fraud, signals, iterations = _default_stages(
+            runner, n, p, label, links, degree_out, ts_min if has_ts else None, say)
+    say("reputation")
+    reference = (ts_max if now is None else float(now)) if has_ts else None
+    good_sum, bad_sum = runner.reduce(
+        k.reputation_partial, k.combine_sum, n, threshold=p.threshold_good,
+        reference=reference, half_life_seconds=p.half_life_seconds, mean_value=None,
+        value_weight_max=p.value_weight_max)
+    reputation, low, high = _reputation_finish(good_sum, bad_sum, is_ratee, p)
+    return ChunkedScores(np.clip(fraud, 0.0, 1.0), reputation, low, high, is_rater, is_ratee,
+                         signals, iterations)
+
+
+def _reputation_finish(
+    good_sum: FloatArray, bad_sum: FloatArray, is_ratee: BoolArray, p: ScoreParams
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    total = float(good_sum.sum() + bad_sum.sum())
+    share = float(good_sum.sum()) / total if total > 0 else 0.5
+    share = min(max(share, 0.01), 0.99)
+    alpha = p.prior_strength * share
+    beta = p.prior_strength * (1.0 - share)
+    reputation = (alpha + good_sum) / (alpha + beta + good_sum + bad_sum)
+    tail = (1.0 - p.interval_level) / 2.0
+    # The quantile function is costly: evaluate it for rated accounts, once for the prior.
+    rated = np.flatnonzero(is_ratee)
+    low = np.full(good_sum.shape[0], float(stats.beta.ppf(tail, alpha, beta)))
+    high = np.full(good_sum.shape[0], float(stats.beta.ppf(1.0 - tail, alpha, beta)))
+    low[rated] = stats.beta.ppf(tail, alpha + good_sum[rated], beta + bad_sum[rated])
+    high[rated] = stats.beta.ppf(1.0 - tail, alpha + good_sum[rated], beta + bad_sum[rated])
+    return reputation, low, high
+
+
+def _default_stages(
+    runner: Runner,
+    n: int,
+    p: ScoreParams,
+    label: IndexArray,
+    links: IndexArray | None,
+    degree_out_raw: FloatArray,
+    ts_min: float | None,
+    say: Progress,
+) -> tuple[FloatArray, dict[str, FloatArray], int]:
+    degree_out = np.maximum(degree_out_raw, 1.0)
+    say("bursts")
+    runner.update(_burst_update, ts_min, n, p.signal_floor)
+    say("reviewers for hire")
+    hired = np.zeros(n)
+    if ts_min is not None:
+        (first,) = runner.reduce(k.first_rating_partial, k.combine_min, n)
+        (count,) = runner.reduce(k.hired_partial, k.combine_sum, runner.broadcast(first), n,
+                                 young_seconds=30 * DAY_SECONDS, extreme_min=0.99)
+        hired = k.hired_finish(count, degree_out_raw, count_prior=1.0, ratees_scale=3.0)
+    hired = k.floor_signal(hired, p.signal_floor)
+    key = None if links is None else k.link_keys(np.asarray(links, np.int64).reshape(-1, 2), n)
+    runner.update(_linked_update, None if key is None else runner.broadcast(key), n)
+    say("dense blocks")
+    block_account = _fraudar_stage(runner, n, p)
+    say("rings")
+    ring = k.floor_signal(
+        runner.reduce_then(_pair_keys_of, _union_keys, _ring_of_keys, n), p.signal_floor)
+    ring_handle = runner.broadcast(ring)
+    runner.update(_keep_update, ring_handle)
+    (burst_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "burst", n)
+    (linked_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "linked", n)
+    burst_account = burst_sum / degree_out
+    linked_account = linked_sum / degree_out
+    behaviour = 1.0 - (1.0 - hired) * (1.0 - block_account) * (1.0 - burst_account) * (
+        1.0 - linked_account
+    ) * (1.0 - ring)
+    say("trust propagation")
+    trust, iterations = _trust_stage(runner, n, p, label, behaviour)
+    fake_sum, good_sum = runner.reduce(k.benefit_partial, k.combine_sum,
+                                       runner.broadcast(behaviour), n, p.threshold_good)
+    benefit = fake_sum / (good_sum + p.benefit_prior)
+    rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
+    fraud = np.where(label >= 0, label, 1.0 - rater_weight * (1.0 - benefit))
+    runner.update(_weight_update, runner.broadcast(rater_weight))
+    signals = {"trust": trust, "hired": hired, "burst": burst_account, "block": block_account,
+               "ring": ring, "linked": linked_account, "benefit": benefit}
+    return fraud.astype(np.float64), signals, iterations
+
+
+def _burst_update(chunk: EdgeChunk, ts_min: float | None, n: int, floor: float) -> EdgeChunk:
+    if ts_min is None or chunk.timestamp is None:
+        return chunk.with_state(burst=np.zeros(chunk.n_ratings))
+    burst = k.burst_edges(chunk.ratee, chunk.timestamp - ts_min, n,
+                          windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
+    return chunk.with_state(burst=k.floor_signal(burst, floor))
+
+
+def _linked_update(chunk: EdgeChunk, key: IndexArray | None, n: int) -> EdgeChunk:
+    if key is None:
+        return chunk.with_state(linked=np.zeros(chunk.n_ratings))
+    linked = k.linked_edges(chunk.rater, chunk.ratee, key, n).astype(np.float64)
+    return chunk.with_state(linked=linked)
+
+
+def _keep_update(chunk: EdgeChunk, ring: FloatArray) -> EdgeChunk:
+    ring_edge = np.where(chunk.rating > 0,
+                         np.minimum(ring[chunk.rater], ring[chunk.ratee]), 0.0)
+    s = chunk.state
+    keep = (1.0 - s["burst"]) * (1.0 - s["block_edge"]) * (1.0 - s["linked"]) * (
+        1.0 - ring_edge)
+    return chunk.with_state(keep=keep)
+
+
+def _weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:
+    return chunk.with_state(weight=rater_weight[chunk.rater] * chunk.state["keep"])
+
+
+def _pair_keys_of(chunk: EdgeChunk, n: int) -> IndexArray:
+    return k.positive_pair_keys(chunk, n)
+
+
+def _union_keys(parts: Sequence[IndexArray]) -> IndexArray:
+    return np.unique(np.concatenate(list(parts)))
+
+
+def _ring_of_keys(keys: IndexArray, n: int) -> FloatArray:
+    (degree,) = k.pair_degree_partial(keys, n)
+    return k.ring_from_pairs(k.small_pairs(keys, degree, n, 50), n, pairs_prior=2.0)
+
+
+def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> FloatArray:
+    """FRAUDAR: selection and weights per chunk, then peeling rounds of map + reduce."""
+    runner.update(k.fraudar_select, n, positive_only=True)
+    (degree_in,) = runner.reduce(k.selected_in_degree_partial, k.combine_sum, n)
+    runner.update(k.fraudar_weigh, runner.broadcast(degree_in), column_offset=5.0)
+    block_account = np.zeros(n)
+    runner.update(_block_start)
+    for _ in range(p.blocks_max):
+        remaining_rater, remaining_ratee = runner.reduce(k.alive_partial, k.combine_sum, n)
+        if not remaining_rater.any():
+            break
+        raters, ratees, density, density_graph = _peel_stage(
+            runner, n, remaining_rater > 0, remaining_ratee > 0)
+        ratio = density / density_graph if density_graph > 0 else 0.0
+        strength = 1.0 - p.block_ratio_min / ratio if ratio >= p.block_ratio_min else 0.0
+        if strength > 0:
+            block_account = np.maximum(block_account, np.where(raters, strength, 0.0))
+        runner.update(k.block_remove, runner.broadcast(raters), runner.broadcast(ratees),
+                      strength)
+    return block_account
+
+
+def _block_start(chunk: EdgeChunk) -> EdgeChunk:
+    return chunk.with_state(block_edge=np.zeros(chunk.n_ratings))
+
+
+def _peel_stage(
+    runner: Runner, n: int, alive_rater: BoolArray, alive_ratee: BoolArray,
+    *, epsilon: float = 0.1, rounds_max: int = 100_000,
+) -> tuple[BoolArray, BoolArray, float, float]:
+    density_graph = -1.0
+    best = (-1.0, alive_rater.copy(), alive_ratee.copy())
+    for _ in range(rounds_max):
+        if not (alive_rater.any() or alive_ratee.any()):
+            return best[1], best[2], best[0], density_graph
+        degree_rater, degree_ratee = runner.reduce(
+            k.peel_partial, k.combine_sum, runner.broadcast(alive_rater),
+            runner.broadcast(alive_ratee), n)
+        density, next_rater, next_ratee = k.peel_step(
+            degree_rater, degree_ratee, alive_rater, alive_ratee, epsilon=epsilon)
+        if density_graph < 0:
+            density_graph = density
+        if density > best[0]:
+            best = (density, alive_rater.copy(), alive_ratee.copy())
+        alive_rater, alive_ratee = next_rater, next_ratee
+    raise ConvergenceError("fraudar", iterations=rounds_max, delta=float("nan"), tolerance=0.0)
+
+
+def _trust_stage(
+    runner: Runner, n: int, p: ScoreParams, label: IndexArray, behaviour: FloatArray
+) -> tuple[FloatArray, int]:
+    a, b = p.trust_prior_good, p.trust_prior_bad
+    trust = np.full(n, a / (a + b))
+    delta = np.inf
+    for iteration in range(1, p.iterations_max + 1):
+        rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
+        sum_good, sum_bad = runner.reduce(k.trust_partial, k.combine_sum,
+                                          runner.broadcast(rater_weight), n, p.threshold_good)
+        new = k.trust_finish(sum_good, sum_bad, a, b)
+        delta = float(np.max(np.abs(new - trust))) if n else 0.0
+        trust = new
+        if delta <= p.tolerance:
+            return trust, iteration
+    raise ConvergenceError("trust", iterations=p.iterations_max, delta=delta,
+                           tolerance=p.tolerance)
+
+
+def _rev2_stage(
+    runner: Runner,
+    n: int,
+    label: IndexArray,
+    is_rater: BoolArray,
+    is_ratee: BoolArray,
+    degree_out: FloatArray,
+    *,
+    iterations_max: int = 500,
+    tolerance: float = 1e-6,
+) -> tuple[FloatArray, dict[str, FloatArray], int]:
+    """REV2 with ``Rev2Params()`` and known-bad raters weighted 0, as ``score_graph``'s rev2."""
+    q = Rev2Params()
+    bad = label == 1
+    rater_weight = np.where(bad, 0.0, 1.0)
+    weight_handle = runner.broadcast(rater_weight)
+    (weight_in,) = runner.reduce(_weight_in_partial, k.combine_sum, weight_handle, n)
+    gamma = q.gamma1 + q.gamma2 + q.gamma3
+    denominator_g = q.beta1 + q.beta2 + weight_in
+    denominator_f = q.alpha1 + q.alpha2 + degree_out
+    keep_g, keep_f = denominator_g <= 0, denominator_f <= 0
+    setup = k.Rev2Setup(
+        gamma1=q.gamma1, gamma2=q.gamma2, gamma3=q.gamma3, alpha1=q.alpha1, beta1=q.beta1,
+        prior_f=np.full(n, q.alpha2 * 1.0), prior_g=np.full(n, q.beta2 * 1.0),
+        inverse_f=1.0 / np.where(keep_f, 1.0, denominator_f),
+        inverse_g=1.0 / np.where(keep_g, 1.0, denominator_g),
+        keep_f=keep_f, keep_g=keep_g)
+    setup_handle = runner.broadcast(setup)
+    runner.update(k.rev2_start, weight_handle, None, gamma, q.gamma3)
+    (total_g,) = runner.reduce(k.rev2_goodness_partial, k.combine_sum, n)
+    fairness, goodness = np.ones(n), np.ones(n)
+    delta = np.inf
+    for iteration in range(1, iterations_max + 1):
+        new_g = k.rev2_goodness_finish(total_g, goodness, is_ratee, setup)
+        total_f, total_g, change = runner.step(
+            k.rev2_step, k.combine_rev2, runner.broadcast(fairness), runner.broadcast(new_g),
+            setup_handle, n)
+        new_f = k.rev2_fairness_finish(total_f, fairness, is_rater, setup)
+        delta = max(_max_abs((new_g - goodness)[is_ratee]), float(change),
+                    _max_abs((new_f - fairness)[is_rater]))
+        fairness, goodness = new_f, new_g
+        if delta <= tolerance:
+            runner.update(_rev2_weight_update, weight_handle)
+            fair = np.where(is_rater, fairness, 1.0)
+            fraud = np.where(label >= 0, label, 1.0 - fair).astype(np.float64)
+            good = np.where(is_ratee, goodness, np.nan)
+            return fraud, {"fairness": fair, "goodness": good}, iteration
+    raise ConvergenceError("rev2", iterations=iterations_max, delta=delta, tolerance=tolerance)
+
+
+def _weight_in_partial(chunk: EdgeChunk, rater_weight: FloatArray, n: int) -> Partial:
+    return (np.bincount(chunk.ratee, weights=rater_weight[chunk.rater], minlength=n),)
+
+
+def _rev2_weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:
+    return chunk.with_state(weight=chunk.state["reliability"] * rater_weight[chunk.rater])
+
+
+def _max_abs(values: FloatArray) -> float:
+    return float(np.max(np.abs(values))) if values.size else 0.0

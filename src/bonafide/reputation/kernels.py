@@ -1,0 +1,647 @@
+"""Per-chunk kernels of the fraud engine: ``partial(chunk, node vectors) -> partial sums``.
+
+Owns: ``EdgeChunk`` (a slice of the edge arrays plus per-edge state) and the pieces every
+scoring stage is built from, in three kinds:
+
+* **partials** read one chunk of edges and some per-account vectors and return sums (or minima)
+  of length ``n_accounts``; partials of disjoint chunks combine by ``combine_sum`` /
+  ``combine_min`` / ``combine_max``, in any grouping (a tree on a cluster, one chunk in-process);
+* **edge maps** compute per-edge values from a chunk and per-account vectors (no reduction);
+* **finishes** turn combined sums into the next per-account vectors (they run on the driver).
+
+Some edge maps need a chunk that holds *every* rating of each of its ratees ("ratee-complete");
+their docstrings say so. One chunk holding the whole graph is trivially ratee-complete, so the
+in-process engine is the one-chunk case of the same code. Imports: NumPy and SciPy (sparse) only.
+
+The REV2 step fuses the end of one iteration with the start of the next, so a cluster needs one
+map and one reduction per iteration::
+
+    R_t       = reliability(F_{t-1}, G_t)                    per edge, kept in the chunk
+    F-sums_t  = bincount(rater, R_t)                         partial → combine → finish F_t
+    G-sums_t+1 = bincount(ratee, w s R_t)                    partial → combine → finish G_t+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sparse
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IndexArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+Partial = tuple[Any, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeChunk:
+    """A slice of a rating graph's edges, with global account indices, and per-edge state.
+
+    ``state`` holds per-edge arrays derived by earlier stages (e.g. ``reliability``,
+    ``keep``); ``with_state`` returns a new chunk that shares every array it does not replace.
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0, 1]), np.array([1, 2]), np.array([1.0, -1.0]), None)
+    >>> c.with_state(keep=np.ones(2)).state["keep"].tolist(), c.n_ratings
+    ([1.0, 1.0], 2)
+    """
+
+    rater: IndexArray
+    ratee: IndexArray
+    rating: FloatArray
+    timestamp: FloatArray | None
+    state: dict[str, NDArray[Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        m = self.rater.shape[0]
+        assert self.ratee.shape == (m,) and self.rating.shape == (m,)
+        assert self.timestamp is None or self.timestamp.shape == (m,)
+        assert all(v.shape[0] == m for v in self.state.values()), "state is per edge"
+
+    @property
+    def n_ratings(self) -> int:
+        """Number of ratings in this chunk."""
+        return int(self.rater.shape[0])
+
+    def with_state(self, **arrays: NDArray[Any]) -> EdgeChunk:
+        """This chunk with per-edge ``arrays`` added or replaced."""
+        return replace(self, state={**self.state, **arrays})
+
+    def take(self, rows: IndexArray) -> EdgeChunk:
+        """The chunk of the given rows, in that order (state included)."""
+        ts = None if self.timestamp is None else self.timestamp[rows]
+        return EdgeChunk(self.rater[rows], self.ratee[rows], self.rating[rows], ts,
+                         {k: v[rows] for k, v in self.state.items()})
+
+
+def concat_chunks(chunks: Sequence[EdgeChunk]) -> EdgeChunk:
+    """One chunk holding ``chunks`` in order (their state keys must agree)."""
+    assert chunks, "at least one chunk"
+    keys = set(chunks[0].state)
+    assert all(set(c.state) == keys for c in chunks)
+    has_ts = chunks[0].timestamp is not None
+    assert all((c.timestamp is not None) == has_ts for c in chunks)
+    ts = np.concatenate([c.timestamp for c in chunks if c.timestamp is not None]) if has_ts \
+        else None
+    return EdgeChunk(
+        np.concatenate([c.rater for c in chunks]),
+        np.concatenate([c.ratee for c in chunks]),
+        np.concatenate([c.rating for c in chunks]),
+        ts,
+        {k: np.concatenate([c.state[k] for c in chunks]) for k in keys},
+    )
+
+
+def split_by_ratee(chunk: EdgeChunk, parts: int) -> list[EdgeChunk]:
+    """Split a chunk into ``parts`` by ``ratee % parts``, keeping each part's edges in order.
+
+    Concatenating part ``j`` of every chunk (in chunk order) gives ratee-complete chunks whose
+    edges of any one ratee are in their original relative order, so per-ratee sums are
+    bit-for-bit those of the unsplit graph.
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.arange(4), np.array([3, 0, 1, 2]), np.zeros(4), None)
+    >>> [p.ratee.tolist() for p in split_by_ratee(c, 2)]
+    [[0, 2], [3, 1]]
+    """
+    assert parts >= 1
+    bucket = chunk.ratee % parts
+    order = np.argsort(bucket, kind="stable")
+    bounds = np.searchsorted(bucket[order], np.arange(parts + 1))
+    return [chunk.take(order[bounds[j]:bounds[j + 1]]) for j in range(parts)]
+
+
+# ---------------------------------------------------------------- combining partial results
+
+
+def combine_sum(parts: Sequence[Partial]) -> Partial:
+    """Element-wise sum of partial tuples (arrays or numbers).
+
+    Examples
+    --------
+    >>> total, count = combine_sum([(np.array([1.0, 0.0]), 2.0), (np.array([0.5, 1.0]), 3.0)])
+    >>> total.tolist(), float(count)
+    ([1.5, 1.0], 5.0)
+    """
+    assert parts
+    return tuple(_fold(values, np.add) for values in zip(*parts, strict=True))
+
+
+def combine_min(parts: Sequence[Partial]) -> Partial:
+    """Element-wise minimum of partial tuples."""
+    return tuple(_fold(values, np.minimum) for values in zip(*parts, strict=True))
+
+
+def combine_max(parts: Sequence[Partial]) -> Partial:
+    """Element-wise maximum of partial tuples."""
+    return tuple(_fold(values, np.maximum) for values in zip(*parts, strict=True))
+
+
+def _fold(values: Sequence[Any], op: Any) -> Any:
+    result = values[0]
+    for value in values[1:]:
+        result = op(result, value)
+    return result
+
+
+# ------------------------------------------------------------------------ counts and ranges
+
+
+def degrees_partial(chunk: EdgeChunk, n: int) -> Partial:
+    """(ratings given, ratings received) per account, as float64 counts of this chunk.
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0, 0]), np.array([1, 2]), np.zeros(2), None)
+    >>> [a.tolist() for a in degrees_partial(c, 3)]
+    [[2.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+    """
+    return (
+        np.bincount(chunk.rater, minlength=n).astype(np.float64),
+        np.bincount(chunk.ratee, minlength=n).astype(np.float64),
+    )
+
+
+def time_range_partial(chunk: EdgeChunk) -> Partial:
+    """(earliest, latest) timestamp of the chunk; (inf, -inf) when it has none."""
+    if chunk.timestamp is None or chunk.n_ratings == 0:
+        return (np.inf, -np.inf)
+    return (float(chunk.timestamp.min()), float(chunk.timestamp.max()))
+
+
+def combine_time_range(parts: Sequence[Partial]) -> Partial:
+    """Earliest of the earliest, latest of the latest."""
+    return (min(p[0] for p in parts), max(p[1] for p in parts))
+
+
+def sum_by_rater_partial(chunk: EdgeChunk, name: str, n: int) -> Partial:
+    """Sum of the per-edge state ``name`` over each rater's ratings in this chunk."""
+    return (np.bincount(chunk.rater, weights=chunk.state[name], minlength=n),)
+
+
+def first_rating_partial(chunk: EdgeChunk, n: int) -> Partial:
+    """Earliest timestamp each account received a rating (inf where none); combine by min."""
+    first = np.full(n, np.inf)
+    if chunk.timestamp is not None:
+        np.minimum.at(first, chunk.ratee, chunk.timestamp)
+    return (first,)
+
+
+# ----------------------------------------------------------------------------- behaviour
+
+
+def floor_signal(signal: FloatArray, floor: float) -> FloatArray:
+    """Rescale ``floor .. 1`` to ``0 .. 1``: weak behavioural evidence is treated as noise.
+
+    >>> floor_signal(np.array([0.25, 0.75, 1.0]), 0.5).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    result: FloatArray = np.clip((signal - floor) / (1.0 - floor), 0.0, 1.0)
+    return result
+
+
+def burst_edges(
+    ratee: IndexArray,
+    ts: FloatArray,
+    n: int,
+    *,
+    windows_seconds: tuple[float, ...],
+    count_min: float,
+    ratio_min: float,
+) -> FloatArray:
+    r"""Per rating: the burst suspicion of ``behaviour.burst_suspicion``.
+
+    ``ts`` are timestamps already shifted by the *graph's* earliest timestamp (bin edges depend
+    on it). Edge map; the chunk must be ratee-complete (a ratee's degree, span and bin counts
+    are read from the chunk).
+
+    Examples
+    --------
+    Six ratings of account 0 within a minute, after one a year earlier: the day holds
+    :math:`k = 6`, the rest of the history predicts :math:`e = 1 \cdot 1 / 365`, so the
+    suspicion is :math:`1 - (2e + 5) / 6 \approx 0.166`:
+
+    >>> ts = np.array([0.0] + [365 * 86400.0 + i for i in range(6)])
+    >>> s = burst_edges(np.zeros(7, dtype=np.int64), ts, 1, windows_seconds=(86400.0,),
+    ...                 count_min=5.0, ratio_min=2.0)
+    >>> float(s[0]), round(float(s[1]), 4)
+    (0.0, 0.1658)
+    """
+    result = np.zeros(ratee.shape[0])
+    if ratee.shape[0] == 0:
+        return result
+    degree = np.bincount(ratee, minlength=n).astype(np.float64)
+    first = np.full(n, np.inf)
+    np.minimum.at(first, ratee, ts)
+    last = np.full(n, -np.inf)
+    np.maximum.at(last, ratee, ts)
+    span = (last - first)[ratee]
+    for window in windows_seconds:
+        for offset in (0.0, 0.5):
+            bins = np.floor(ts / window + offset).astype(np.int64)
+            key = ratee * (int(bins.max()) + 1) + bins
+            _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+            k = counts[inverse].astype(np.float64)
+            expected = (degree[ratee] - k) * window / np.maximum(span, window)
+            score = np.clip(1.0 - (ratio_min * expected + count_min) / k, 0.0, 1.0)
+            np.maximum(result, score, out=result)
+    return result
+
+
+def hired_partial(
+    chunk: EdgeChunk, first: FloatArray, n: int, *, young_seconds: float, extreme_min: float
+) -> Partial:
+    """Count of hired-like ratings (extreme, to a young ratee) per rater in this chunk.
+
+    ``first`` is each account's earliest received rating over the whole graph.
+    """
+    if chunk.timestamp is None:
+        return (np.zeros(n),)
+    young = chunk.timestamp - first[chunk.ratee] < young_seconds
+    hired = young & (np.abs(chunk.rating) >= extreme_min)
+    return (np.bincount(chunk.rater, weights=hired.astype(np.float64), minlength=n),)
+
+
+def hired_finish(
+    count: FloatArray, degree_out: FloatArray, *, count_prior: float, ratees_scale: float
+) -> FloatArray:
+    r""":math:`H(u) = h_u / (d_u + k_0) \cdot (1 - e^{-h_u / \lambda})` from combined counts.
+
+    Examples
+    --------
+    >>> round(float(hired_finish(np.array([10.0]), np.array([10.0]), count_prior=1.0,
+    ...                          ratees_scale=3.0)[0]), 3)
+    0.877
+    """
+    result: FloatArray = count / (degree_out + count_prior) * (
+        1.0 - np.exp(-count / ratees_scale))
+    return result
+
+
+def linked_edges(rater: IndexArray, ratee: IndexArray, link_key: IndexArray, n: int) -> BoolArray:
+    """Per rating: whether rater and ratee form one of the linked pairs ``link_key``.
+
+    ``link_key`` holds ``min * n + max`` of each linked pair (see ``link_keys``). Edge map.
+    """
+    edge_key = np.minimum(rater, ratee) * n + np.maximum(rater, ratee)
+    linked: BoolArray = np.isin(edge_key, link_key)
+    return linked
+
+
+def link_keys(pairs: IndexArray, n: int) -> IndexArray:
+    """Order-free keys ``min * n + max`` of account index pairs, shape (k, 2).
+
+    Examples
+    --------
+    >>> link_keys(np.array([[2, 1]]), 3).tolist()
+    [5]
+    """
+    keys: IndexArray = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(
+        pairs[:, 0], pairs[:, 1])
+    return keys
+
+
+def positive_pair_keys(chunk: EdgeChunk, n: int) -> IndexArray:
+    """Distinct order-free keys ``low * n + high`` of this chunk's positive ratings, no loops.
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0, 1, 2]), np.array([1, 0, 2]), np.ones(3), None)
+    >>> positive_pair_keys(c, 3).tolist()
+    [1]
+    """
+    positive = chunk.rating > 0
+    low = np.minimum(chunk.rater[positive], chunk.ratee[positive])
+    high = np.maximum(chunk.rater[positive], chunk.ratee[positive])
+    distinct = low != high
+    keys: IndexArray = np.unique(low[distinct] * n + high[distinct])
+    return keys
+
+
+def pair_degree_partial(keys: IndexArray, n: int) -> Partial:
+    """Distinct positive neighbours per account, from a set of pair keys (combine by sum
+    when every key lives in exactly one part)."""
+    low, high = keys // n, keys % n
+    return ((np.bincount(low, minlength=n) + np.bincount(high, minlength=n)).astype(np.float64),)
+
+
+def small_pairs(keys: IndexArray, degree: FloatArray, n: int, degree_max: int) -> IndexArray:
+    """The pair keys whose both ends have at most ``degree_max`` distinct neighbours."""
+    low, high = keys // n, keys % n
+    small = (degree[low] <= degree_max) & (degree[high] <= degree_max)
+    kept: IndexArray = keys[small]
+    return kept
+
+
+def ring_from_pairs(keys: IndexArray, n: int, *, pairs_prior: float) -> FloatArray:
+    r"""Local clustering :math:`2 t_u / (d_u (d_u - 1) + k_0)` over distinct pair keys.
+
+    This is ``behaviour.ring_suspicion`` after its hubs were dropped. It runs on the driver over
+    the compacted set of low-degree positive pairs (a triangle needs the whole neighbourhood).
+
+    Examples
+    --------
+    A triangle 0-1-2 and a pendant 3-0:
+
+    >>> keys = np.array([0 * 4 + 1, 1 * 4 + 2, 0 * 4 + 2, 0 * 4 + 3])
+    >>> [round(float(x), 3) for x in ring_from_pairs(keys, 4, pairs_prior=2.0)]
+    [0.25, 0.5, 0.5, 0.0]
+    """
+    low, high = keys // n, keys % n
+    ones = np.ones(2 * low.shape[0])
+    adjacency = sparse.csr_matrix(
+        (ones, (np.concatenate([low, high]), np.concatenate([high, low]))), shape=(n, n)
+    )
+    closed = (adjacency @ adjacency).multiply(adjacency)
+    triangles2 = np.asarray(closed.sum(axis=1), dtype=np.float64).ravel()
+    d = np.asarray(adjacency.sum(axis=1), dtype=np.float64).ravel()
+    result: FloatArray = triangles2 / (d * (d - 1.0) + pairs_prior)
+    return result
+
+
+# ------------------------------------------------------------------------------- FRAUDAR
+
+
+def fraudar_select(chunk: EdgeChunk, n: int, *, positive_only: bool) -> EdgeChunk:
+    """Mark each (rater, ratee) pair's first eligible rating as ``selected``; edge map.
+
+    Needs a ratee-complete chunk (so every repeat of a pair is in it). Which repeat is marked
+    does not change any block: repeats share their weight and their block membership.
+    """
+    eligible = chunk.rating > 0 if positive_only else np.ones(chunk.n_ratings, dtype=bool)
+    pair = chunk.rater * n + chunk.ratee
+    candidates = np.flatnonzero(eligible)
+    _, first = np.unique(pair[candidates], return_index=True)
+    selected = np.zeros(chunk.n_ratings, dtype=bool)
+    selected[candidates[first]] = True
+    return chunk.with_state(eligible=eligible, selected=selected)
+
+
+def selected_in_degree_partial(chunk: EdgeChunk, n: int) -> Partial:
+    """Selected (distinct) ratings received per account in this chunk."""
+    return (np.bincount(chunk.ratee[chunk.state["selected"]], minlength=n).astype(np.float64),)
+
+
+def fraudar_weigh(chunk: EdgeChunk, degree_in: FloatArray, *, column_offset: float) -> EdgeChunk:
+    r"""Column weight :math:`1 / \log(d_j + c)` of each selected edge; ``remaining`` = selected."""
+    selected = chunk.state["selected"]
+    weight = np.where(
+        selected, 1.0 / np.log(degree_in.astype(np.int64)[chunk.ratee] + column_offset), 0.0)
+    return chunk.with_state(peel_weight=weight, remaining=selected.copy())
+
+
+def alive_partial(chunk: EdgeChunk, n: int) -> Partial:
+    """Remaining edges per rater and per ratee (which nodes a new peel starts with)."""
+    remaining = chunk.state["remaining"]
+    return (
+        np.bincount(chunk.rater[remaining], minlength=n).astype(np.float64),
+        np.bincount(chunk.ratee[remaining], minlength=n).astype(np.float64),
+    )
+
+
+def peel_partial(
+    chunk: EdgeChunk, alive_rater: BoolArray, alive_ratee: BoolArray, n: int
+) -> Partial:
+    """Weighted degree of each alive rater and ratee over edges between alive nodes.
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0, 0]), np.array([1, 2]), np.ones(2), None,
+    ...               {"peel_weight": np.array([0.5, 0.25]), "remaining": np.ones(2, bool)})
+    >>> alive = np.array([True, True, False])
+    >>> [a.tolist() for a in peel_partial(c, alive, alive, 3)]
+    [[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]
+    """
+    w = np.where(chunk.state["remaining"], chunk.state["peel_weight"], 0.0)
+    live = alive_rater[chunk.rater] & alive_ratee[chunk.ratee]
+    w_live = np.where(live, w, 0.0)
+    return (
+        np.bincount(chunk.rater, weights=w_live, minlength=n),
+        np.bincount(chunk.ratee, weights=w_live, minlength=n),
+    )
+
+
+def peel_step(
+    degree_rater: FloatArray,
+    degree_ratee: FloatArray,
+    alive_rater: BoolArray,
+    alive_ratee: BoolArray,
+    *,
+    epsilon: float,
+) -> tuple[float, BoolArray, BoolArray]:
+    """Density of the alive set, and the alive sets after one batch-peeling round (finish)."""
+    size = int(alive_rater.sum() + alive_ratee.sum())
+    total = float(np.sum(degree_rater[alive_rater]))
+    density = total / size
+    cut = (1.0 + epsilon) * 2.0 * density
+    return density, alive_rater & ~(degree_rater <= cut), alive_ratee & ~(degree_ratee <= cut)
+
+
+def block_remove(
+    chunk: EdgeChunk, raters: BoolArray, ratees: BoolArray, strength: float
+) -> EdgeChunk:
+    """Drop a found block's edges from ``remaining``; raise ``block_edge`` to its strength."""
+    inside = raters[chunk.rater] & ratees[chunk.ratee]
+    remaining = chunk.state["remaining"] & ~inside
+    block_edge = chunk.state.get("block_edge", np.zeros(chunk.n_ratings))
+    if strength > 0:
+        block_edge = np.maximum(block_edge,
+                                np.where(inside & chunk.state["eligible"], strength, 0.0))
+    return chunk.with_state(remaining=remaining, block_edge=block_edge)
+
+
+# --------------------------------------------------------------- trust and reputation sums
+
+
+def outcomes(rating: FloatArray, threshold: float) -> tuple[FloatArray, FloatArray]:
+    """How good and how bad each rating is, in [0, 1] (see ``ScoreParams.threshold_good``).
+
+    Examples
+    --------
+    >>> [a.tolist() for a in outcomes(np.array([1.0, 0.5, -1.0]), 0.0)]
+    [[1.0, 0.5, 0.0], [0.0, 0.0, 1.0]]
+    """
+    good = np.clip((rating - threshold) / (1.0 - threshold), 0.0, 1.0)
+    bad = np.clip((threshold - rating) / (1.0 + threshold), 0.0, 1.0)
+    return good, bad
+
+
+def trust_partial(chunk: EdgeChunk, rater_weight: FloatArray, n: int, threshold: float) -> Partial:
+    r"""Weighted good and bad outcomes received per account: :math:`\sum w g`, :math:`\sum w b`.
+
+    ``w`` of a rating is ``rater_weight[rater] * keep`` (``keep`` is per-edge state).
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0, 1]), np.array([2, 2]), np.array([1.0, -1.0]), None,
+    ...               {"keep": np.ones(2)})
+    >>> [a.tolist() for a in trust_partial(c, np.array([0.5, 1.0, 1.0]), 3, 0.0)]
+    [[0.0, 0.0, 0.5], [0.0, 0.0, 1.0]]
+    """
+    good, bad = outcomes(chunk.rating, threshold)
+    w = rater_weight[chunk.rater] * chunk.state["keep"]
+    return (
+        np.bincount(chunk.ratee, weights=w * good, minlength=n),
+        np.bincount(chunk.ratee, weights=w * bad, minlength=n),
+    )
+
+
+def trust_finish(sum_good: FloatArray, sum_bad: FloatArray, a: float, b: float) -> FloatArray:
+    r"""Posterior mean :math:`(a + \sum w g) / (a + b + \sum w (g + b))`.
+
+    >>> trust_finish(np.array([1.0]), np.array([0.0]), 1.0, 1.0).tolist()
+    [0.6666666666666666]
+    """
+    result: FloatArray = (a + sum_good) / (a + b + sum_good + sum_bad)
+    return result
+
+
+def benefit_partial(
+    chunk: EdgeChunk, behaviour: FloatArray, n: int, threshold: float
+) -> Partial:
+    """Praise received from suspicious ratings, and all praise received, per account."""
+    good, _ = outcomes(chunk.rating, threshold)
+    fake = good * (1.0 - chunk.state["keep"] * (1.0 - behaviour[chunk.rater]))
+    return (
+        np.bincount(chunk.ratee, weights=fake, minlength=n),
+        np.bincount(chunk.ratee, weights=good, minlength=n),
+    )
+
+
+def reputation_partial(
+    chunk: EdgeChunk,
+    n: int,
+    *,
+    threshold: float,
+    reference: float | None,
+    half_life_seconds: float,
+    mean_value: float | None,
+    value_weight_max: float,
+) -> Partial:
+    """Decayed, value-weighted, trust-weighted good and bad outcomes received per account.
+
+    The rating's weight is the per-edge state ``weight``; ``reference`` is the time decay is
+    measured from (None: no decay), ``mean_value`` the graph's mean order value (None: no
+    value weighting).
+    """
+    good, bad = outcomes(chunk.rating, threshold)
+    scale = np.ones(chunk.n_ratings)
+    if chunk.timestamp is not None and reference is not None:
+        age = np.maximum(reference - chunk.timestamp, 0.0)
+        scale = 0.5 ** (age / half_life_seconds)
+    if mean_value is not None and mean_value > 0 and "value" in chunk.state:
+        scale = scale * np.minimum(chunk.state["value"] / mean_value, value_weight_max)
+    w = chunk.state["weight"] * scale
+    return (
+        np.bincount(chunk.ratee, weights=w * good, minlength=n),
+        np.bincount(chunk.ratee, weights=w * bad, minlength=n),
+    )
+
+
+# ----------------------------------------------------------------------------------- REV2
+
+
+@dataclass(frozen=True)
+class Rev2Setup:
+    """Per-account constants of a REV2 run (see ``reputation.rev2``), all of length n."""
+
+    gamma1: float
+    gamma2: float
+    gamma3: float
+    alpha1: float
+    beta1: float
+    prior_f: FloatArray
+    prior_g: FloatArray
+    inverse_f: FloatArray
+    inverse_g: FloatArray
+    keep_f: BoolArray
+    keep_g: BoolArray
+
+
+def rev2_start(chunk: EdgeChunk, rater_weight: FloatArray, suspicion_rating: str | None,
+               gamma_total: float, gamma3: float) -> EdgeChunk:
+    """Per-edge constants of REV2: ``weighted_s`` and ``prior_r``, and ``reliability`` = 1."""
+    weighted_s = rater_weight[chunk.rater] * chunk.rating
+    suspicion = (chunk.state[suspicion_rating] if suspicion_rating
+                 else np.zeros(chunk.n_ratings))
+    prior_r = (gamma3 / gamma_total) * (1.0 - suspicion)
+    return chunk.with_state(weighted_s=weighted_s, prior_r=prior_r,
+                            reliability=np.ones(chunk.n_ratings))
+
+
+def rev2_goodness_partial(chunk: EdgeChunk, n: int) -> Partial:
+    r""":math:`\sum_u w_u s(u,p) R(u,p)` per ratee ``p`` with the chunk's current reliability."""
+    scratch = chunk.state["weighted_s"] * chunk.state["reliability"]
+    return (np.bincount(chunk.ratee, weights=scratch, minlength=n),)
+
+
+def rev2_reliability(
+    chunk: EdgeChunk, fairness: FloatArray, goodness: FloatArray, setup: Rev2Setup
+) -> FloatArray:
+    r"""Per edge :math:`R = (\gamma_1 F(u) + \gamma_2 (1 - |s - G(p)|/2) + \gamma_3 I_R) / \gamma`.
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0]), np.array([1]), np.array([1.0]), None,
+    ...               {"prior_r": np.zeros(1)})
+    >>> z = np.zeros(2)
+    >>> s = Rev2Setup(1, 1, 0, 0, 0, z, z, z, z, z > 0, z > 0)
+    >>> rev2_reliability(c, np.array([0.5, 1.0]), np.array([1.0, 0.0]), s).tolist()
+    [0.5]
+    """
+    gamma = setup.gamma1 + setup.gamma2 + setup.gamma3
+    scratch = np.take(goodness, chunk.ratee)
+    np.subtract(chunk.rating, scratch, out=scratch)
+    np.abs(scratch, out=scratch)
+    new_r = np.take(fairness, chunk.rater)
+    new_r *= setup.gamma1 / gamma
+    new_r += (setup.gamma2 / gamma) * (1.0 - 0.5 * scratch) if setup.gamma2 else 0.0
+    new_r += chunk.state["prior_r"]
+    np.clip(new_r, 0.0, 1.0, out=new_r)
+    return new_r
+
+
+def rev2_step(
+    chunk: EdgeChunk, fairness: FloatArray, goodness: FloatArray, setup: Rev2Setup, n: int
+) -> tuple[EdgeChunk, Partial]:
+    """New reliability of every edge, and the partial sums both finishes need next.
+
+    Returns the chunk holding the new reliability and ``(fairness sums, goodness sums of the
+    next iteration, largest reliability change)``; combine with ``combine_rev2``.
+    """
+    new_r = rev2_reliability(chunk, fairness, goodness, setup)
+    change = float(np.abs(new_r - chunk.state["reliability"]).max(initial=0.0))
+    total_f = np.bincount(chunk.rater, weights=new_r, minlength=n)
+    after = chunk.with_state(reliability=new_r)
+    (total_g,) = rev2_goodness_partial(after, n)
+    return after, (total_f, total_g, change)
+
+
+def combine_rev2(parts: Sequence[Partial]) -> Partial:
+    """Sum the fairness and goodness sums, take the largest reliability change."""
+    return (_fold([p[0] for p in parts], np.add), _fold([p[1] for p in parts], np.add),
+            max(p[2] for p in parts))
+
+
+def rev2_goodness_finish(total_g: FloatArray, goodness: FloatArray, is_ratee: BoolArray,
+                         setup: Rev2Setup) -> FloatArray:
+    """Goodness from its sums, with the median goodness of ratees as cold-start prior."""
+    mu_g = float(np.median(goodness[is_ratee])) if is_ratee.any() else 0.0
+    new_g = np.clip((setup.beta1 * mu_g + setup.prior_g + total_g) * setup.inverse_g, -1.0, 1.0)
+    new_g[setup.keep_g] = 1.0
+    return new_g
+
+
+def rev2_fairness_finish(total_f: FloatArray, fairness: FloatArray, is_rater: BoolArray,
+                         setup: Rev2Setup) -> FloatArray:
+    """Fairness from its sums, with the median fairness of raters as cold-start prior."""
+    mu_f = float(np.median(fairness[is_rater])) if is_rater.any() else 0.0
+    new_f = np.clip((setup.alpha1 * mu_f + setup.prior_f + total_f) * setup.inverse_f, 0.0, 1.0)
+    new_f[setup.keep_f] = 1.0
+    return new_f
