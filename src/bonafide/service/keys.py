@@ -35,6 +35,7 @@ from typing import Any
 
 from bonafide.attest.keys import (
     SEED_BYTES,
+    IssuerKind,
     Keyring,
     KeyringError,
     SigningKey,
@@ -174,8 +175,14 @@ def load(settings: Settings) -> MarketIdentity:
     return _check_pair(settings, _read_keyring(ring_path), _read_key(path))
 
 
-def load_or_create(settings: Settings, *, now: datetime) -> MarketIdentity:
-    """The market's identity, generating the key and keyring on first use."""
+def load_or_create(
+    settings: Settings, *, now: datetime, kind: IssuerKind = "market"
+) -> MarketIdentity:
+    """The market's identity, generating the key and keyring on first use.
+
+    ``kind="verifier"`` makes a third-party verifier's keyring instead (``bonafide attest
+    verifier-init``: a lab signing claim verifications keeps its key the same way).
+    """
     if settings.key_path.exists():
         return load(settings)
     with _exclusive(settings):
@@ -184,7 +191,8 @@ def load_or_create(settings: Settings, *, now: datetime) -> MarketIdentity:
         key = SigningKey(secrets.token_bytes(SEED_BYTES))
         market_id = settings.market_id or new_id("mkt", now=now)
         keyring = new_keyring(
-            issuer_id=market_id, name=settings.market_name, public_key=key.public_key, now=now
+            issuer_id=market_id, name=settings.market_name, public_key=key.public_key, now=now,
+            kind=kind,
         )
         # Keyring first: a key file without its keyring would be refused on the next start,
         # whereas a keyring without its key file is simply replaced by this branch.
