@@ -247,10 +247,16 @@ def score_slow(
         * (1 - linked_account[v]) * (1 - ring[v])
         for v in range(n)
     ]
+    first: dict[int, float] = {}
+    for _, p, _, t in edges:
+        first[p] = min(first.get(p, math.inf), t)
     keep = []
-    for k, (u, p, s, _) in enumerate(edges):
+    for k, (u, p, s, t) in enumerate(edges):
         ring_edge = min(ring[u], ring[p]) if s > 0 else 0.0
-        keep.append((1 - burst[k]) * (1 - block_edge[k]) * (1 - float(linked[k])) * (1 - ring_edge))
+        hired_like = t - first[p] < 30 * 86_400.0 and abs(s) >= 0.99
+        hired_edge = hired[u] if hired_like else 0.0
+        keep.append((1 - burst[k]) * (1 - block_edge[k]) * (1 - float(linked[k])) * (1 - ring_edge)
+                    * (1 - hired_edge))
     good = [max(0.0, s) for _, _, s, _ in edges]
     bad = [max(0.0, -s) for _, _, s, _ in edges]
 

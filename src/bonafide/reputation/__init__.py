@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from bonafide.reputation.behaviour import (
     burst_suspicion,
+    hired_like_ratings,
     hired_suspicion,
     linked_ratings,
     ring_suspicion,
@@ -54,6 +55,7 @@ __all__ = [
     "ScoreResult",
     "burst_suspicion",
     "fraudar",
+    "hired_like_ratings",
     "hired_suspicion",
     "labels_from_ids",
     "linked_ratings",

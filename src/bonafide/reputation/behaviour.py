@@ -112,18 +112,36 @@ def hired_suspicion(
     >>> g = RatingGraph.from_ids(raters, ratees, [1.0] * 11, timestamp=ts)
     >>> h = hired_suspicion(g)
     >>> round(float(h[g.index_of(["h"])[0]]), 3), float(h[g.index_of(["b"])[0]])
-    (0.665, 0.0)
+    (0.877, 0.0)
     """
     n = graph.n_accounts
     if graph.timestamp is None or graph.n_ratings == 0:
         return np.zeros(n)
-    first = np.full(n, np.inf)
-    np.minimum.at(first, graph.ratee, graph.timestamp)
-    young = graph.timestamp - first[graph.ratee] < young_seconds
-    hired = young & (np.abs(graph.rating) >= extreme_min)
+    hired = hired_like_ratings(graph, young_seconds=young_seconds, extreme_min=extreme_min)
     count = np.bincount(graph.rater, weights=hired.astype(np.float64), minlength=n)
     degree = np.bincount(graph.rater, minlength=n).astype(np.float64)
     result: FloatArray = count / (degree + count_prior) * (1.0 - np.exp(-count / ratees_scale))
+    return result
+
+
+def hired_like_ratings(
+    graph: RatingGraph, *, young_seconds: float = 30 * DAY_SECONDS, extreme_min: float = 0.99
+) -> BoolArray:
+    """Per rating: extreme and given to a ratee whose first rating is under ``young_seconds`` old.
+
+    Examples
+    --------
+    >>> g = RatingGraph.from_ids(["a", "b", "c"], ["s", "s", "s"], [1.0, 1.0, 0.5],
+    ...                          timestamp=[0.0, 40 * 86400.0, 1.0])
+    >>> hired_like_ratings(g).tolist()
+    [True, False, False]
+    """
+    if graph.timestamp is None:
+        return np.zeros(graph.n_ratings, dtype=bool)
+    first = np.full(graph.n_accounts, np.inf)
+    np.minimum.at(first, graph.ratee, graph.timestamp)
+    young = graph.timestamp - first[graph.ratee] < young_seconds
+    result: BoolArray = young & (np.abs(graph.rating) >= extreme_min)
     return result
 
 

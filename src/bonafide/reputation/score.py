@@ -16,6 +16,7 @@ from scipy import stats
 from bonafide.errors import Rejected
 from bonafide.reputation.behaviour import (
     burst_suspicion,
+    hired_like_ratings,
     hired_suspicion,
     linked_ratings,
     ring_suspicion,
@@ -237,7 +238,9 @@ def _default(
     behaviour = 1.0 - (1.0 - hired) * (1.0 - block_account) * (1.0 - burst_account) * (
         1.0 - linked_account
     ) * (1.0 - ring)
+    hired_edge = hired[graph.rater] * hired_like_ratings(graph)
     edge_keep = (1.0 - burst_edge) * (1.0 - block_edge) * (1.0 - linked_edge) * (1.0 - ring_edge)
+    edge_keep *= 1.0 - hired_edge
     say("trust propagation")
     trust, iterations = _trust(graph, p, label, behaviour, edge_keep, good, bad)
     # A ratee whose praise comes mostly from suspicious ratings bought it: it is suspect too.
