@@ -66,7 +66,7 @@ class ScoreParams:
     signal_floor: float = 0.5
     iterations_max: int = 200
     tolerance: float = 1e-6
-    rev2: Rev2Params = field(default_factory=lambda: Rev2Params(0, 0, 0, 0, 1, 1, 0))
+    rev2: Rev2Params = field(default_factory=Rev2Params)
 
     def __post_init__(self) -> None:
         assert self.trust_prior_good > 0 and self.trust_prior_bad > 0
@@ -181,7 +181,7 @@ def score_graph(
     if method == "rev2":
         say("rev2")
         bad_mask = label == 1
-        result = rev2(graph, params=Rev2Params(), rater_weight=np.where(bad_mask, 0.0, 1.0))
+        result = rev2(graph, params=p.rev2, rater_weight=np.where(bad_mask, 0.0, 1.0))
         fairness = np.nan_to_num(result.fairness, nan=1.0)
         fraud = np.where(label >= 0, label, 1.0 - fairness).astype(np.float64)
         weight = result.reliability * np.where(bad_mask, 0.0, 1.0)[graph.rater]
