@@ -80,6 +80,7 @@ def test_refused_imports_are_named_problems(markets: tuple[Live, Live]) -> None:
     document = export(away, hana, {"market_id": "mkt_home", "account_id": hana.id})
     problem(import_(home, mallory, document), 422, "attestation_audience_mismatch")
     problem(import_(home, bert, document), 403, "role_required")
+    problem(import_(home, bert, b"garbage"), 403, "role_required")
     problem(import_(home, mallory, document, seller_id=hana.id), 403, "not_your_account")
     problem(import_(home, hana, document[:-20]), 422, "document_truncated")
     problem(import_(home, hana, b"not json"), 422, "document_malformed")

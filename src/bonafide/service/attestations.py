@@ -169,24 +169,26 @@ def _refuse(verification: Verification) -> Rejected:
     return Rejected(verification.reason.value, verification.detail)
 
 
-def _target_seller(uow: UnitOfWork, *, viewer: Principal, seller_id: str | None) -> str:
+def _target_seller(*, viewer: Principal, seller_id: str | None) -> str:
+    """Whom ``viewer`` may import for: themselves (a seller) or the seller named (an operator)."""
     if viewer.is_operator:
         if seller_id is None:
             raise Rejected("seller_id_required", "an operator names the seller to import for")
-        target = seller_id
-    elif viewer.has_role(Role.seller):
-        if seller_id not in (None, viewer.id):
-            raise Forbidden("not_your_account", "a seller imports attestations for themselves")
-        target = viewer.id
-    else:
+        return seller_id
+    if not viewer.has_role(Role.seller):
         raise Forbidden("role_required", "this needs the role operator or seller")
+    if seller_id not in (None, viewer.id):
+        raise Forbidden("not_your_account", "a seller imports attestations for themselves")
+    return viewer.id
+
+
+def _require_seller(uow: UnitOfWork, seller_id: str) -> None:
     try:
-        seller = principal_of(uow, target)
+        seller = principal_of(uow, seller_id)
     except NotFound:
         seller = None
     if seller is None or not seller.has_role(Role.seller):
-        raise NotFound("seller_not_found", f"no seller {target}")
-    return target
+        raise NotFound("seller_not_found", f"no seller {seller_id}")
 
 
 def _check_audience(payload: dict[str, Any], *, market_id: str, seller_id: str,
@@ -223,6 +225,7 @@ def import_seller_attestation(
     ``attestation_not_bound_to_an_account``, ``attestation_audience_mismatch``;
     ``Conflict(attestation_already_imported)`` for a second import of the same attestation.
     """
+    target = _target_seller(viewer=viewer, seller_id=seller_id)
     identity = keys.load_or_create(settings, now=now)
     keyrings = trusted_keyrings(uow, kind="market")
     verification = verify_document(document, keyrings=keyrings, now=now,
@@ -239,7 +242,7 @@ def import_seller_attestation(
     payload = verification.payload
     assert payload is not None and verification.issuer is not None
     with uow:
-        target = _target_seller(uow, viewer=viewer, seller_id=seller_id)
+        _require_seller(uow, target)
         _check_audience(payload, market_id=identity.market_id, seller_id=target,
                         by_operator=viewer.is_operator)
         evidence = ImportedEvidence(
@@ -279,12 +282,7 @@ def imported_evidence(uow: UnitOfWork, *, seller_id: str) -> list[ImportedEviden
     (``effective_orders``, ``weight_bp``) and whether it has expired.
     """
     with uow:
-        try:
-            seller = principal_of(uow, seller_id)
-        except NotFound:
-            seller = None
-        if seller is None or not seller.has_role(Role.seller):
-            raise NotFound("seller_not_found", f"no seller {seller_id}")
+        _require_seller(uow, seller_id)
         rows = uow.repo(AttestationRepository).imported_of(seller_id, limit=EVIDENCE_PAGE_MAX)
     return [ImportedEvidence(**{name: row[name] for name in _IMPORTED_COLUMNS}) for row in rows]
 
