@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "bonafide.cli.market",
     "bonafide.cli.orders",
     "bonafide.cli.attest",
+    "bonafide.cli.scale",
 )
 
 

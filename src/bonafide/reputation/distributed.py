@@ -494,10 +494,13 @@ def _default_stages(
     runner.update(_burst_update, ts_min, n, p.signal_floor)
     say("reviewers for hire")
     hired = np.zeros(n)
+    first = None
     if ts_min is not None:
         (first,) = runner.reduce(k.first_rating_partial, k.combine_min, n)
-        (count,) = runner.reduce(k.hired_partial, k.combine_sum, runner.broadcast(first), n,
-                                 young_seconds=30 * DAY_SECONDS, extreme_min=0.99)
+        first = runner.broadcast(first)
+    runner.update(_hired_like_update, first)
+    if ts_min is not None:
+        (count,) = runner.reduce(k.hired_partial, k.combine_sum, n)
         hired = k.hired_finish(count, degree_out_raw, count_prior=1.0, ratees_scale=3.0)
     hired = k.floor_signal(hired, p.signal_floor)
     key = None if links is None else k.link_keys(np.asarray(links, np.int64).reshape(-1, 2), n)
@@ -507,10 +510,9 @@ def _default_stages(
     say("rings")
     ring = k.floor_signal(
         runner.reduce_then(_pair_keys_of, _union_keys, _ring_of_keys, n), p.signal_floor)
-    ring_handle = runner.broadcast(ring)
-    runner.update(_keep_update, ring_handle)
     (burst_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "burst", n)
     (linked_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "linked", n)
+    runner.update(_keep_update, runner.broadcast(ring), runner.broadcast(hired))
     burst_account = burst_sum / degree_out
     linked_account = linked_sum / degree_out
     behaviour = 1.0 - (1.0 - hired) * (1.0 - block_account) * (1.0 - burst_account) * (
@@ -544,13 +546,29 @@ def _linked_update(chunk: EdgeChunk, key: IndexArray | None, n: int) -> EdgeChun
     return chunk.with_state(linked=linked)
 
 
-def _keep_update(chunk: EdgeChunk, ring: FloatArray) -> EdgeChunk:
+def _hired_like_update(chunk: EdgeChunk, first: FloatArray | None) -> EdgeChunk:
+    if first is None:
+        return chunk.with_state(hired_like=np.zeros(chunk.n_ratings, dtype=bool))
+    return chunk.with_state(hired_like=k.hired_like_edges(
+        chunk, first, young_seconds=30 * DAY_SECONDS, extreme_min=0.99))
+
+
+def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeChunk:
     ring_edge = np.where(chunk.rating > 0,
                          np.minimum(ring[chunk.rater], ring[chunk.ratee]), 0.0)
     s = chunk.state
+    hired_edge = hired[chunk.rater] * s["hired_like"]
     keep = (1.0 - s["burst"]) * (1.0 - s["block_edge"]) * (1.0 - s["linked"]) * (
         1.0 - ring_edge)
-    return chunk.with_state(keep=keep)
+    keep *= 1.0 - hired_edge
+    # Drop what later stages no longer read: per-edge state is most of a worker's memory.
+    rest = {name: values for name, values in s.items() if name not in _SPENT_BY_KEEP}
+    return EdgeChunk(chunk.rater, chunk.ratee, chunk.rating, chunk.timestamp,
+                     {**rest, "keep": keep})
+
+
+_SPENT_BY_KEEP = ("block_edge", "linked", "hired_like", "eligible", "selected", "peel_weight",
+                  "remaining")
 
 
 def _weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:

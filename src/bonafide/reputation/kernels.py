@@ -254,18 +254,30 @@ def burst_edges(
     return result
 
 
-def hired_partial(
-    chunk: EdgeChunk, first: FloatArray, n: int, *, young_seconds: float, extreme_min: float
-) -> Partial:
-    """Count of hired-like ratings (extreme, to a young ratee) per rater in this chunk.
+def hired_like_edges(chunk: EdgeChunk, first: FloatArray, *, young_seconds: float,
+                     extreme_min: float) -> BoolArray:
+    """Per rating: extreme and given to a ratee whose first rating is under ``young_seconds``
+    old; ``first`` is each account's earliest received rating over the whole graph. Edge map.
 
-    ``first`` is each account's earliest received rating over the whole graph.
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0, 1]), np.array([2, 2]), np.array([1.0, 1.0]),
+    ...               np.array([0.0, 40 * 86400.0]))
+    >>> first = np.array([np.inf, np.inf, 0.0])
+    >>> hired_like_edges(c, first, young_seconds=30 * 86400.0, extreme_min=0.99).tolist()
+    [True, False]
     """
     if chunk.timestamp is None:
-        return (np.zeros(n),)
+        return np.zeros(chunk.n_ratings, dtype=bool)
     young = chunk.timestamp - first[chunk.ratee] < young_seconds
-    hired = young & (np.abs(chunk.rating) >= extreme_min)
-    return (np.bincount(chunk.rater, weights=hired.astype(np.float64), minlength=n),)
+    result: BoolArray = young & (np.abs(chunk.rating) >= extreme_min)
+    return result
+
+
+def hired_partial(chunk: EdgeChunk, n: int) -> Partial:
+    """Count of hired-like ratings (per-edge state ``hired_like``) per rater in this chunk."""
+    weights = chunk.state["hired_like"].astype(np.float64)
+    return (np.bincount(chunk.rater, weights=weights, minlength=n),)
 
 
 def hired_finish(
