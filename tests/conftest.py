@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 
 from pgserver import PostgresUnavailable, ThrowawayPostgres  # scripts/ is on pytest's pythonpath
@@ -24,6 +25,17 @@ from bonafide.store.db import make_engine
 from bonafide.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Tests assert behaviour, not speed (speed is measured in bench/): no per-example deadline and no
+# "generation is slow" health check, which only flake on a loaded two-core machine. A test may
+# still set its own smaller max_examples.
+settings.register_profile(
+    "bonafide",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile("bonafide")
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SHARED_DATA = ROOT.parent / "shared" / "data"
