@@ -31,7 +31,7 @@ def find_bindir() -> Path:
     if on_path:
         candidates.append(str(Path(on_path).resolve().parent))
     for candidate in candidates:
-        if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
+        if candidate and all((Path(candidate) / b).exists() for b in ("initdb", "pg_ctl")):
             return Path(candidate)
     raise PostgresUnavailable(
         "PostgreSQL server binaries (initdb, pg_ctl) not found; install the 'postgresql' package"
@@ -58,7 +58,8 @@ class ThrowawayPostgres:
         cmd = list(args)
         if self._as_root:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        # Only our own arguments: installed binaries, a temporary folder, a port number.
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
             log = self.root / "log"
             tail = log.read_text()[-2000:] if log.exists() else ""

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, text
-
 from pgserver import PostgresUnavailable, ThrowawayPostgres  # scripts/ is on pytest's pythonpath
+from sqlalchemy import Engine, text
 
 from bonafide.store.db import make_engine
 from bonafide.store.migrate import upgrade

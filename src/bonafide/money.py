@@ -197,9 +197,11 @@ def split(amount: Money, shares: Sequence[int], *, rounding: Rounding) -> list[M
 
     Examples
     --------
-    >>> [m.value for m in split(Money(1000, "EUR"), [1, 1, 1], rounding=Rounding.LARGEST_REMAINDER)]
+    >>> thirds = split(Money(1000, "EUR"), [1, 1, 1], rounding=Rounding.LARGEST_REMAINDER)
+    >>> [m.value for m in thirds]
     [334, 333, 333]
-    >>> [m.value for m in split(Money(1999, "EUR"), [9500, 500], rounding=Rounding.REMAINDER_TO_FIRST)]
+    >>> fee_split = split(Money(1999, "EUR"), [9500, 500], rounding=Rounding.REMAINDER_TO_FIRST)
+    >>> [m.value for m in fee_split]
     [1900, 99]
     """
     if not shares or len(shares) > SHARES_MAX:
