@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from bonafide.attest.keys import SigningKey
 from bonafide.errors import Forbidden, NotFound, Rejected
@@ -22,6 +22,7 @@ from bonafide.money import Money
 from bonafide.service import keys, liabilities
 from bonafide.service import ledger as ledger_service
 from bonafide.settings import Settings
+from bonafide.store.attest_repo import LiabilityRepository
 from bonafide.store.attest_tables import liability_leaves
 from bonafide.store.ledger_tables import ledger_accounts, ledger_journal
 from bonafide.store.uow import UnitOfWork
@@ -344,3 +345,17 @@ def test_two_threads_starting_at_once_make_one_key(settings: Settings) -> None:
     for t in threads:
         t.join()
     assert len(set(made)) == 1
+
+
+def test_the_snapshot_read_is_one_repeatable_read_transaction(engine: Engine) -> None:
+    uow = UnitOfWork(engine, read_only=True)
+    with uow:
+        repo = uow.repo(LiabilityRepository)
+        repo.begin_snapshot()
+        if engine.dialect.name == "postgresql":
+            level = uow.session.execute(text("SHOW transaction_isolation")).scalar_one()
+            assert level == "repeatable read"
+        before = repo.ledger_head()
+        deposit(engine, "acc_late", 5)  # commits meanwhile, in another transaction
+        assert repo.ledger_head() == before, "the snapshot does not see later commits"
+        assert list(repo.liability_accounts(["wallet"])) == []
