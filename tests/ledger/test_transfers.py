@@ -52,7 +52,7 @@ def plan(
     resolutions: dict[str, Transfer] | None = None,
     now: datetime = NOW,
 ) -> Plan:
-    check_batch(specs, now=now)
+    check_batch(specs)
     return plan_batch(
         specs,
         accounts=accounts() if state is None else state,

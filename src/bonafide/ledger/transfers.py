@@ -56,7 +56,7 @@ class Plan:
     """Ids of pending transfers, stored before this batch, that the batch resolved."""
 
 
-def check_spec(spec: TransferSpec, *, now: datetime, reserved_allowed: bool = False) -> None:
+def check_spec(spec: TransferSpec, *, reserved_allowed: bool = False) -> None:
     """Refuse a request that is malformed whatever the state of the ledger."""
     check_transfer_id(spec.id, reserved_allowed=reserved_allowed)
     assert isinstance(spec.amount, Money), "amount is Money; parse outside input first"
@@ -82,23 +82,19 @@ def check_spec(spec: TransferSpec, *, now: datetime, reserved_allowed: bool = Fa
             raise Rejected("expires_at_reserved_for_pending_transfer", f"{kind} cannot expire")
         if spec.expires_at.tzinfo is None:
             raise Rejected("expires_at_must_be_timezone_aware", "give expires_at in UTC")
-        if spec.expires_at <= now:
-            raise Rejected("expires_at_must_be_in_the_future", f"{spec.expires_at} <= {now}")
     if len(spec.memo) > MEMO_LENGTH_MAX:
         raise Rejected("memo_too_long", f"up to {MEMO_LENGTH_MAX} characters")
     if len(spec.actor) > ACTOR_LENGTH_MAX:
         raise Rejected("actor_too_long", f"up to {ACTOR_LENGTH_MAX} characters")
 
 
-def check_batch(
-    specs: Sequence[TransferSpec], *, now: datetime, reserved_allowed: bool = False
-) -> None:
+def check_batch(specs: Sequence[TransferSpec], *, reserved_allowed: bool = False) -> None:
     """``check_spec`` on each, plus the batch's own limits."""
     if len(specs) > TRANSFERS_PER_BATCH_MAX:
         raise Rejected("batch_too_large", f"{len(specs)} > {TRANSFERS_PER_BATCH_MAX} transfers")
     seen: set[str] = set()
     for spec in specs:
-        check_spec(spec, now=now, reserved_allowed=reserved_allowed)
+        check_spec(spec, reserved_allowed=reserved_allowed)
         if spec.id in seen:
             raise Rejected("transfer_ids_must_be_unique_in_batch", spec.id)
         seen.add(spec.id)
@@ -186,6 +182,9 @@ class _Batch:
 
     def _move(self, spec: TransferSpec) -> Transfer:
         assert spec.debit_account_id is not None and spec.credit_account_id is not None
+        # Checked here, not in check_spec: a retry after the expiry must still get its result.
+        if spec.expires_at is not None and spec.expires_at <= self.now:
+            raise Rejected("expires_at_must_be_in_the_future", f"{spec.expires_at} <= {self.now}")
         debit = self._account(spec.debit_account_id)
         credit = self._account(spec.credit_account_id)
         amount = spec.amount

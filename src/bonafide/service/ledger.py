@@ -163,7 +163,7 @@ def _execute(
     assert now.tzinfo is not None, "pass now as an aware UTC datetime"
     if not specs:
         return []
-    check_batch(specs, now=now, reserved_allowed=sweeping)
+    check_batch(specs, reserved_allowed=sweeping)
     repo = _repo(uow)
     # 1. What is stored already: retried ids, and the pendings this batch resolves.
     batch_ids = {s.id for s in specs}
