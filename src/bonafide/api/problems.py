@@ -200,8 +200,17 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+GENERIC_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
+"""Problems any route may answer with (unreadable or oversized bodies, authentication, rate
+limits, authorization, unknown ids, conflicts, rule violations), documented on every route."""
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers on ``app``."""
+    """Register the handlers on ``app`` and document the generic problems on every route.
+
+    Call before including routers: the app's router hands its ``responses`` to each route added.
+    """
+    app.router.responses = {**problem_responses(*GENERIC_STATUSES), **app.router.responses}
     app.add_exception_handler(BonafideError, _bonafide_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
