@@ -218,7 +218,8 @@ def score_slow(
     def floored(x: float) -> float:
         return min(1.0, max(0.0, (x - floor) / (1 - floor)))
 
-    burst = [floored(x) for x in burst_slow(edges)]
+    burst_raw = burst_slow(edges)
+    burst = [floored(x) for x in burst_raw]
     hired = [floored(x) for x in hired_slow(edges, n)]
     ring = [floored(x) for x in ring_slow(edges, n)]
     linked = linked_slow(edges, links or [])
@@ -255,8 +256,8 @@ def score_slow(
         ring_edge = min(ring[u], ring[p]) if s > 0 else 0.0
         hired_like = t - first[p] < 30 * 86_400.0 and abs(s) >= 0.99
         hired_edge = hired[u] if hired_like else 0.0
-        keep.append((1 - burst[k]) * (1 - block_edge[k]) * (1 - float(linked[k])) * (1 - ring_edge)
-                    * (1 - hired_edge))
+        keep.append((1 - burst_raw[k]) * (1 - block_edge[k]) * (1 - float(linked[k]))
+                    * (1 - ring_edge) * (1 - hired_edge))
     good = [max(0.0, s) for _, _, s, _ in edges]
     bad = [max(0.0, -s) for _, _, s, _ in edges]
 

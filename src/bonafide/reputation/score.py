@@ -223,7 +223,10 @@ def _default(
     n = graph.n_accounts
     degree_out = np.maximum(np.bincount(graph.rater, minlength=n), 1).astype(np.float64)
     say("bursts")
-    burst_edge = _floor(burst_suspicion(graph), p.signal_floor)
+    # Discounting a rating costs little when wrong, accusing its rater costs more: the rating's
+    # weight takes the whole burst signal, the rater's behaviour only the part above the floor.
+    burst_raw = burst_suspicion(graph)
+    burst_edge = _floor(burst_raw, p.signal_floor)
     say("reviewers for hire")
     hired = _floor(hired_suspicion(graph), p.signal_floor)
     linked_edge = linked_ratings(graph, links).astype(np.float64)
@@ -239,7 +242,7 @@ def _default(
         1.0 - linked_account
     ) * (1.0 - ring)
     hired_edge = hired[graph.rater] * hired_like_ratings(graph)
-    edge_keep = (1.0 - burst_edge) * (1.0 - block_edge) * (1.0 - linked_edge) * (1.0 - ring_edge)
+    edge_keep = (1.0 - burst_raw) * (1.0 - block_edge) * (1.0 - linked_edge) * (1.0 - ring_edge)
     edge_keep *= 1.0 - hired_edge
     say("trust propagation")
     trust, iterations = _trust(graph, p, label, behaviour, edge_keep, good, bad)
