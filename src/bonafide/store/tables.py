@@ -16,6 +16,8 @@ TABLE_MODULES: tuple[str, ...] = (
     "bonafide.store.market_tables",
     "bonafide.store.order_tables",
     "bonafide.store.attest_tables",
+    "bonafide.store.support_tables",
+    "bonafide.store.promotion_tables",
 )
 
 
