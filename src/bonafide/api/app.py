@@ -38,6 +38,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "bonafide.api.routes.liabilities",
     "bonafide.api.routes.attestations",
     "bonafide.api.routes.well_known",
+    "bonafide.api.routes.support",
 )
 """Route modules in the order their routes are matched; each has a module-level ``router``."""
 
