@@ -77,3 +77,13 @@ class Settings(BaseSettings):
     """How long an exported seller attestation stays valid (at most 400 days)."""
     imported_evidence_weight_bp: int = Field(default=2_500, ge=0, le=10_000)
     """Weight, in basis points, given to evidence imported from another market's attestation."""
+    quote_ttl: Duration = timedelta(minutes=15)
+    """How long a price quote (``POST /v1/quotes``) can be turned into an order."""
+    loyalty_earn_points_per_unit: int = Field(default=1, ge=0, le=1_000)
+    """Loyalty points a completed, unrefunded order earns per whole unit of money paid."""
+    loyalty_redeem_points_per_unit: int = Field(default=100, ge=1, le=1_000_000)
+    """Loyalty points that buy one whole unit of money off an order."""
+    loyalty_redeem_max_basis_points: int = Field(default=5_000, ge=0, le=10_000)
+    """The largest share of an order's price that points may pay, in basis points."""
+    loyalty_points_validity: Duration = timedelta(days=365)
+    """How long awarded points stay spendable before they expire (oldest first)."""

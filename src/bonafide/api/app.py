@@ -39,6 +39,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "bonafide.api.routes.attestations",
     "bonafide.api.routes.well_known",
     "bonafide.api.routes.support",
+    "bonafide.api.routes.promotions",
 )
 """Route modules in the order their routes are matched; each has a module-level ``router``."""
 
