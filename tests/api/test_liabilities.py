@@ -3,11 +3,13 @@ reserves declared by operators, and the market's keys at /.well-known."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.routing import APIRoute
 from live_server import Live
 
 from bonafide.errors import Rejected
@@ -124,3 +126,71 @@ def test_a_root_signed_before_a_rotation_still_verifies_after_it(market: Live) -
     other = {**rotated, "keys": rotated["keys"][1:]}
     with pytest.raises(Rejected, match="key_unknown"):
         liabilities.check_offline(root=root, proof=proof, key=other, now=market.clock.now())
+
+
+# --- authorization matrix of every transparency route ----------------------------------------
+ACTORS = ("anonymous", "owner", "buyer", "seller", "moderator", "operator")
+EVERYONE = frozenset(ACTORS)
+TRANSPARENCY_MODULES = (
+    "bonafide.api.routes.liabilities",
+    "bonafide.api.routes.attestations",
+    "bonafide.api.routes.well_known",
+)
+# (method, route, allowed, body): the ids in a route are the owner's account and listing.
+MATRIX: list[tuple[str, str, frozenset[str], object]] = [
+    ("GET", "/.well-known/bonafide-market.json", EVERYONE, None),
+    ("GET", "/v1/liabilities", EVERYONE, None),
+    ("GET", "/v1/accounts/{account_id}/liabilities/proof", frozenset({"owner"}), None),
+    ("POST", "/v1/liabilities/reserves", frozenset({"operator"}),
+     {"amount": {"value": 1, "currency": "EUR"}}),
+    ("POST", "/v1/sellers/{seller_id}/attestations", frozenset({"owner", "operator"}), {}),
+    ("POST", "/v1/attestations/import", frozenset({"owner", "seller", "operator"}), b"{}"),
+    ("GET", "/v1/sellers/{seller_id}/imported-attestations", EVERYONE, None),
+    ("GET", "/v1/attestations/trusted-issuers", EVERYONE, None),
+    ("POST", "/v1/attestations/trusted-issuers", frozenset({"operator"}), {}),
+    ("POST", "/v1/listings/{listing_id}/claims/verifications", frozenset({"owner", "operator"}),
+     b"{}"),
+    ("GET", "/v1/listings/{listing_id}/claims/verifications", EVERYONE, None),
+]
+
+
+def test_the_matrix_covers_every_transparency_route() -> None:
+    routes = set()
+    for name in TRANSPARENCY_MODULES:
+        for route in importlib.import_module(name).router.routes:
+            assert isinstance(route, APIRoute)
+            routes |= {(method, route.path) for method in route.methods}
+    assert routes == {(method, path) for method, path, _, _ in MATRIX}
+
+
+def test_who_may_call_each_transparency_route(market: Live) -> None:
+    owner = market.signup(roles=("buyer", "seller"))
+    market.deposit(owner, 100)
+    listing = market.listing(owner)
+    publish(market)
+    headers = {
+        "anonymous": {},
+        "owner": owner.headers,
+        "buyer": market.buyer().headers,
+        "seller": market.seller().headers,
+        "moderator": market.moderator().headers,
+        "operator": market.operator.headers,
+    }
+    wrong = []
+    for method, path, allowed, body in MATRIX:
+        url = (path.replace("{account_id}", owner.id).replace("{seller_id}", owner.id)
+               .replace("{listing_id}", listing["id"]))
+        for actor in ACTORS:
+            kwargs: dict[str, object] = {"headers": dict(headers[actor])}
+            if isinstance(body, bytes):
+                kwargs["content"] = body
+                kwargs["headers"] = {**headers[actor], "Content-Type": "application/json"}
+            elif body is not None:
+                kwargs["json"] = body
+            status = market.client.request(method, url, **kwargs).status_code  # type: ignore[arg-type]
+            expected_denial = 401 if actor == "anonymous" else 403
+            if actor in allowed and status in (401, 403):
+                wrong.append(f"{method} {path} {actor}: {status}, should be let through")
+            if actor not in allowed and status != expected_denial:
+                wrong.append(f"{method} {path} {actor}: {status}, should be {expected_denial}")
+    assert not wrong, "\n".join(wrong)
