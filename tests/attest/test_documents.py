@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -47,7 +48,8 @@ def reputation(issued_at: datetime = T0, *, days: int = 90, issuer: str = "mkt_a
         issuer_id=issuer, issuer_name="Market A", attestation_id="att_1", seller_id="acc_seller",
         handle="honest_hana", period_from=issued_at - timedelta(days=365),
         period_until=issued_at, verified_orders=120, disputes=3, refunds=5, score_bp=9_340,
-        verified_reviews=88, method="baseline", issued_at=issued_at, expires_at=issued_at + timedelta(days=days),
+        verified_reviews=88, method="baseline", issued_at=issued_at,
+        expires_at=issued_at + timedelta(days=days),
     )
 
 
@@ -229,3 +231,25 @@ def test_a_liabilities_root_has_no_expiry_and_reads_back() -> None:
 def test_keyrings_from_documents_verify_the_same() -> None:
     ring = Keyring.from_document(json.loads(json.dumps(RING_A.to_document())))
     assert verify(sign_document(reputation(), key=KEY_A), rings=[ring]).ok
+
+
+def _reorder(value: object, rng: random.Random) -> object:
+    if isinstance(value, dict):
+        items = [(k, _reorder(v, rng)) for k, v in value.items()]
+        rng.shuffle(items)
+        return dict(items)
+    if isinstance(value, list):
+        return [_reorder(v, rng) for v in value]
+    return value
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32))
+def test_any_reordering_of_keys_fails_as_not_canonical(seed: int) -> None:
+    signed = sign_document(reputation(), key=KEY_A)
+    shuffled = json.dumps(_reorder(json.loads(signed), random.Random(seed)),
+                          separators=(",", ":"), ensure_ascii=False).encode()
+    result = verify(shuffled)
+    assert result.ok == (shuffled == signed)
+    if shuffled != signed:
+        assert result.reason is Reason.document_not_canonical
