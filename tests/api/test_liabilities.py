@@ -3,6 +3,7 @@ reserves declared by operators, and the market's keys at /.well-known."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable
 from datetime import timedelta
@@ -12,8 +13,11 @@ import pytest
 from fastapi.routing import APIRoute
 from live_server import Live
 
+from bonafide.api.app import create_app
+from bonafide.bootstrap import connect
 from bonafide.errors import Rejected
 from bonafide.service import keys, liabilities
+from bonafide.settings import Settings
 
 
 @pytest.fixture
@@ -194,3 +198,21 @@ def test_who_may_call_each_transparency_route(market: Live) -> None:
             if actor not in allowed and status != expected_denial:
                 wrong.append(f"{method} {path} {actor}: {status}, should be {expected_denial}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_market_key_is_made_when_the_server_starts(database_url: str, tmp_path: Path
+                                                       ) -> None:
+    key_path = tmp_path / "start" / "market.key"
+    container = connect(Settings(database_url=database_url, key_path=key_path), migrate=False)
+    app = create_app(container)
+
+    async def start_and_stop() -> None:
+        async with app.router.lifespan_context(app):
+            assert key_path.exists()
+
+    try:
+        assert not key_path.exists()
+        asyncio.run(start_and_stop())
+        assert key_path.stat().st_mode & 0o777 == 0o600
+    finally:
+        container.close()
