@@ -22,11 +22,11 @@ Two kinds of function live here:
 
 How ``execute`` stays correct under concurrency (the order matters):
 
-1. read the stored transfers the batch names (its own ids, for idempotent retries, and the
-   pending transfers it posts or voids, which are immutable and name the accounts to lock);
+1. read the pending transfers the batch posts or voids (immutable; they name the accounts);
 2. lock the accounts, in ascending id order (PostgreSQL ``FOR UPDATE``; on SQLite the unit of
    work's ``BEGIN IMMEDIATE`` already holds the database's write lock);
-3. lock the holds being resolved and read whether they are still open;
+3. under those locks read the stored transfers with the batch's ids (so a retry that raced its
+   first attempt sees it and returns it), then lock the holds being resolved;
 4. plan the batch in the pure ledger, which raises the first named error;
 5. lock the journal head last, seal the new entries onto the chain, and write everything.
 
@@ -165,23 +165,23 @@ def _execute(
         return []
     check_batch(specs, reserved_allowed=sweeping)
     repo = _repo(uow)
-    # 1. What is stored already: retried ids, and the pendings this batch resolves.
     batch_ids = {s.id for s in specs}
     resolving = {s.pending_id for s in specs if s.pending_id is not None}
-    stored, resolutions = repo.transfers(batch_ids | resolving)
+    # 1. The pending transfers this batch resolves: immutable rows that name accounts to lock.
+    pendings, _ = repo.transfers(resolving - batch_ids) if resolving else ({}, {})
     # 2. Lock the accounts the batch can touch.
     account_ids: set[int] = set()
     for spec in specs:
-        if spec.id in stored:
-            continue
         for account_id in (spec.debit_account_id, spec.credit_account_id):
             if account_id is not None:
                 account_ids.add(account_id)
-        pending = stored.get(spec.pending_id) if spec.pending_id else None
+        pending = pendings.get(spec.pending_id) if spec.pending_id else None
         if pending is not None:
             account_ids.update((pending.debit_account_id, pending.credit_account_id))
     accounts = repo.lock_accounts(account_ids)
-    # 3. Lock the holds being resolved; re-read resolutions that happened meanwhile.
+    # 3. Under those locks, read what is stored: a retry racing its first attempt on the same
+    #    accounts sees the first one's commit here. Then lock the holds being resolved.
+    stored, resolutions = repo.transfers(batch_ids | pendings.keys())
     stored_pendings = {p for p in resolving if p in stored}
     open_ids = repo.lock_holds(stored_pendings)
     unknown = stored_pendings - open_ids - resolutions.keys()
