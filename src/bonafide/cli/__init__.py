@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "bonafide.cli.simulate",
     "bonafide.cli.market",
     "bonafide.cli.orders",
+    "bonafide.cli.demo",
     "bonafide.cli.attest",
     "bonafide.cli.scale",
 )
