@@ -247,3 +247,33 @@ def test_figures_and_tier_come_from_the_stored_threads(shop: Shop) -> None:
     assert profile.tier.name == "new"
     with pytest.raises(NotFound, match="seller_not_found"):
         service_figures(shop.new_uow(), seller_id=shop.buyer.id, now=EVENING)
+
+
+def test_an_orders_thread_closes_when_the_order_finishes_and_can_then_be_rated(
+    shop: Shop,
+) -> None:
+    order_id = orders.place_order(
+        shop.new_uow(),
+        buyer=shop.buyer,
+        listing_id=shop.listing_id,
+        quantity=1,
+        settings=SETTINGS,
+        now=EVENING,
+    ).order.id
+    tid = support.open_order_thread(
+        shop.new_uow(), actor=shop.buyer, order_id=order_id, subject="", now=EVENING
+    ).thread.id
+    finished = EVENING + timedelta(hours=1)
+    orders.cancel_order(
+        shop.new_uow(), actor=shop.buyer, order_id=order_id, reason=None, now=finished
+    )
+    view = support.get_thread(shop.new_uow(), viewer=shop.seller, thread_id=tid)
+    assert view.thread.state is ThreadState.CLOSED and view.thread.closed_at == finished
+    with pytest.raises(Conflict, match="thread_is_closed"):
+        write(shop, shop.seller, tid, finished + timedelta(minutes=1))
+    rated = support.rate_thread(
+        shop.new_uow(), actor=shop.buyer, thread_id=tid, score=5, now=finished
+    )
+    assert rated.csat == 5 and rated.closed_at == finished
+    listed = support.list_threads(shop.new_uow(), viewer=shop.buyer, after_id=None, limit=10)
+    assert [t.state for t in listed] == [ThreadState.CLOSED]

@@ -10,7 +10,8 @@ Who may do what (the API's authorization matrix follows from these)
       it). A seller thread is opened by a buyer with a seller; an open one is reused.
     - The buyer, the seller and moderators read a thread (operators too); outsiders are told it
       does not exist. A moderator posts only in a disputed order's thread (and joins it).
-    - Either party or a moderator closes a thread; only the buyer rates it (once, 1–5).
+    - Either party or a moderator closes a thread; an order's thread is closed from the moment
+      its order finished. Only the buyer rates a thread (once, 1–5).
 
 A buyer's message outside the seller's business hours gets the automatic acknowledgement of
 ``market.support.auto_ack`` in the same transaction, so two racing messages cannot both earn one:
@@ -103,7 +104,7 @@ def _load(
     role = role_in(thread, account_id=viewer.id, is_moderator=_is_staff(viewer))
     if role is None:
         raise _not_found(thread_id)  # outsiders are not told the thread exists
-    return thread, check_can_read(role)
+    return _closed_with_its_order(uow, thread), check_can_read(role)
 
 
 def _view(uow: UnitOfWork, thread: Thread) -> ThreadView:
@@ -152,10 +153,10 @@ def open_order_thread(
 ) -> ThreadView:
     """The order's thread, opened now if it has none; for the order's buyer or seller."""
     with uow:
-        parties = uow.repo(ServiceRecordsRepository).order_parties(order_id)
-        if parties is None or actor.id not in parties[:2]:
+        facts = uow.repo(ServiceRecordsRepository).order_facts(order_id)
+        if facts is None or actor.id not in (facts.buyer_id, facts.seller_id):
             raise NotFound("order_not_found", f"no order {order_id}")
-        buyer_id, seller_id, _state = parties
+        buyer_id, seller_id = facts.buyer_id, facts.seller_id
         repo = _repo(uow)
         thread = new_thread(
             thread_id=new_id("thr", now=now),
@@ -171,7 +172,7 @@ def open_order_thread(
             assert found is not None
             thread = found
         uow.commit()
-        return _view(uow, thread)
+        return _view(uow, _closed_with_its_order(uow, thread))
 
 
 def open_seller_thread(
@@ -208,7 +209,8 @@ def list_threads(
 ) -> list[Thread]:
     """The viewer's threads (as buyer or seller), in id order, a page at a time."""
     with uow:
-        return _repo(uow).threads_of(account_id=viewer.id, after_id=after_id, limit=limit)
+        found = _repo(uow).threads_of(account_id=viewer.id, after_id=after_id, limit=limit)
+        return [_closed_with_its_order(uow, thread) for thread in found]
 
 
 def post_message(
@@ -283,8 +285,22 @@ def _iso(at: datetime | None) -> str | None:
 def _order_state(uow: UnitOfWork, thread: Thread) -> str | None:
     if thread.order_id is None:
         return None
-    parties = uow.repo(ServiceRecordsRepository).order_parties(thread.order_id)
-    return None if parties is None else parties[2]
+    facts = uow.repo(ServiceRecordsRepository).order_facts(thread.order_id)
+    return None if facts is None else facts.state
+
+
+def _closed_with_its_order(uow: UnitOfWork, thread: Thread) -> Thread:
+    """An order's thread closes when the order finishes, at the moment it finished.
+
+    Read on the way out rather than written by the order flow: the order's ``finished_at``
+    decides it, so every reader sees the same closing time without a hook in the order flow.
+    """
+    if thread.order_id is None or thread.closed_at is not None:
+        return thread
+    facts = uow.repo(ServiceRecordsRepository).order_facts(thread.order_id)
+    if facts is None or facts.finished_at is None:
+        return thread
+    return close(thread, by=ThreadRole.SYSTEM, now=facts.finished_at)
 
 
 def mark_read(uow: UnitOfWork, *, actor: Principal, thread_id: str, now: datetime) -> ThreadView:
@@ -320,16 +336,3 @@ def rate_thread(
         _repo(uow).save_thread(rated)
         uow.commit()
     return rated
-
-
-def close_order_thread_in(uow: UnitOfWork, *, order_id: str, now: datetime) -> bool:
-    """Inside an open unit of work: close the order's thread when the order finishes.
-
-    The hook for the order flow (a thread closes when its order completes); True if it closed one.
-    """
-    repo = _repo(uow)
-    thread = repo.thread_of_order(order_id)
-    if thread is None or thread.closed_at is not None:
-        return False
-    repo.save_thread(close(thread, by=ThreadRole.SYSTEM, now=now))
-    return True

@@ -9,7 +9,7 @@ zone back on the way out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -333,11 +333,28 @@ class ServiceRecordsRepository:
             for row in rows
         ]
 
-    def order_parties(self, order_id: str) -> tuple[str, str, str] | None:
-        """(buyer, seller, state) of an order, or None."""
+    def order_facts(self, order_id: str) -> OrderFacts | None:
+        """The parties, state and finishing time of an order, or None."""
         row = self.session.execute(
-            select(orders.c.buyer_id, orders.c.seller_id, orders.c.state).where(
-                orders.c.id == order_id
-            )
+            select(
+                orders.c.buyer_id, orders.c.seller_id, orders.c.state, orders.c.finished_at
+            ).where(orders.c.id == order_id)
         ).first()
-        return None if row is None else (row.buyer_id, row.seller_id, row.state)
+        if row is None:
+            return None
+        return OrderFacts(
+            buyer_id=row.buyer_id,
+            seller_id=row.seller_id,
+            state=row.state,
+            finished_at=_utc_or_none(row.finished_at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    """What customer service needs to know of an order."""
+
+    buyer_id: str
+    seller_id: str
+    state: str
+    finished_at: datetime | None
