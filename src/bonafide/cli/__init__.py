@@ -46,18 +46,21 @@ def main(argv: list[str] | None = None) -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(name)
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except BonafideError as error:
         sys.stderr.write(f"error: {error.code}: {error.message}\n")
         raise SystemExit(1) from None
     except SystemExit:
         raise
-    except Exception as error:  # click's own usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
+    except Exception as error:
+        # Usage errors come from click, or from the copy of click that typer vendors; both carry
+        # format_message() and exit_code, so recognise them by that rather than by class.
+        if hasattr(error, "format_message") and hasattr(error, "exit_code"):
             sys.stderr.write(f"error: usage: {error.format_message()}\n")
-            raise SystemExit(2) from None
-        if isinstance(error, click.exceptions.Abort):
+            raise SystemExit(error.exit_code or 2) from None
+        if type(error).__name__ == "Abort":
             raise SystemExit(130) from None
         raise
+    # Without standalone mode, typer.Exit(code) comes back as a return value.
+    if isinstance(code, int) and code != 0:
+        raise SystemExit(code)
