@@ -18,6 +18,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "bonafide.store.attest_tables",
     "bonafide.store.support_tables",
     "bonafide.store.promotion_tables",
+    "bonafide.store.scoring_tables",
 )
 
 
