@@ -38,6 +38,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "bonafide.api.routes.liabilities",
     "bonafide.api.routes.attestations",
     "bonafide.api.routes.well_known",
+    "bonafide.web.routes",
     "bonafide.api.routes.support",
     "bonafide.api.routes.promotions",
 )
