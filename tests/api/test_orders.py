@@ -283,6 +283,19 @@ def test_unknown_orders_and_over_long_text_are_problems(live: Live) -> None:
         422,
     )
     problem(act(live, d.buyer, f"/v1/orders/{d.order_id}/cancel", {"reason": "x" * 2_001}), 422)
+    problem(
+        act(live, d.seller, f"/v1/orders/{d.order_id}/ship", {"tracking": "a\x00b"}, key=False),
+        422,
+        "tracking_has_control_characters",
+    )
+    problem(act(live, d.buyer, f"/v1/orders/{d.order_id}/cancel", {"reason": "\x00"}), 422)
+    problem(live.client.get("/v1/orders/ord%00x", headers=d.buyer.headers), 422)
+    problem(place(live, d.buyer, "lst\x00"), 422)
+    problem(
+        live.client.get("/v1/orders", params={"cursor": "djE6AA"}, headers=d.buyer.headers),
+        422,
+        "cursor_invalid",
+    )
     assert order(live, d.buyer, d.order_id)["state"] == "funded"
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bonafide.errors import Forbidden, Rejected
+from bonafide.market.orders import check_printable
 from bonafide.money import Money
 
 REASON_MAX = 2_000
@@ -76,7 +77,7 @@ def check_text(text: object, *, field: str, limit: int) -> str:
         raise Rejected(
             f"{field}_too_long", f"{field} is {len(stripped)} characters; at most {limit}"
         )
-    return stripped
+    return check_printable(stripped, field=field)
 
 
 def check_moderator_not_party(*, moderator_id: str, buyer_id: str, seller_id: str) -> None:

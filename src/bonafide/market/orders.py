@@ -114,6 +114,13 @@ FEE_ROUNDING = Rounding.REMAINDER_TO_FIRST
 """The market fee is rounded down; the odd minor unit stays with the seller (listed first)."""
 
 
+def check_printable(text: str, *, field: str) -> str:
+    """Refuse control characters (NUL above all) in free text; newlines and tabs are fine."""
+    if any((ord(ch) < 32 and ch not in "\n\t\r") or ord(ch) == 127 for ch in text):
+        raise Rejected(f"{field}_has_control_characters", f"{field} has control characters")
+    return text
+
+
 def next_state(*, state: OrderState, action: Action) -> OrderState:
     """The state ``action`` leads to from ``state``, or ``Conflict(order_not_in_state)``."""
     found = TRANSITIONS.get((state, action))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bonafide.errors import Conflict, Forbidden, Rejected
-from bonafide.market.orders import OrderState
+from bonafide.market.orders import OrderState, check_printable
 
 TEXT_MAX = 5_000
 """The longest review text or reply, in characters."""
@@ -92,7 +92,7 @@ def check_review_text(text: object) -> str:
         raise Rejected("text_must_be_text", "text must be a string")
     if len(text) > TEXT_MAX:
         raise Rejected("text_too_long", f"text is {len(text)} characters; at most {TEXT_MAX}")
-    return text
+    return check_printable(text, field="text")
 
 
 def window_closes_at(*, finished_at: datetime, review_window: timedelta) -> datetime:

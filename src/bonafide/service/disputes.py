@@ -34,12 +34,14 @@ from bonafide.market.disputes import (
     check_text,
     moderator_record,
 )
-from bonafide.market.orders import TRACKING_MAX, Action, Order, Party, check_actor, hold_expiry
+from bonafide.market.orders import Action, Order, Party, check_actor, hold_expiry
 from bonafide.money import Money
 from bonafide.service import ledger
 from bonafide.service.accounts import principal_of
 from bonafide.service.orders import (
     OrderView,
+    check_page,
+    check_tracking,
     close_open_dispute,
     committed,
     escrow_account,
@@ -51,7 +53,7 @@ from bonafide.service.orders import (
     view_in,
 )
 from bonafide.settings import Settings
-from bonafide.store.order_repo import PAGE_MAX, DisputeRepository, OrderRepository
+from bonafide.store.order_repo import DisputeRepository, OrderRepository
 from bonafide.store.uow import UnitOfWork
 
 
@@ -168,8 +170,7 @@ def list_disputes(
     """The moderators' queue (oldest first by id), for moderators and operators."""
     if not viewer.has_any((Role.moderator, Role.operator)):
         raise Forbidden("role_required", "the dispute queue is for moderators")
-    if not 1 <= limit <= PAGE_MAX:
-        raise Rejected("limit_out_of_range", f"1 to {PAGE_MAX}")
+    check_page(after=after, limit=limit)
     with uow:
         return uow.repo(DisputeRepository).page(state=state, after=after, limit=limit)
 
@@ -199,8 +200,7 @@ def replace_shipment_in(
     The escrow hold is renewed in one linked batch (void, then a new pending of the same amount
     with a fresh expiry), so the new release deadline still falls well before the hold expires.
     """
-    if tracking is not None and len(tracking) > TRACKING_MAX:
-        raise Rejected("tracking_too_long", f"at most {TRACKING_MAX} characters")
+    check_tracking(tracking)
     _, order = _open_dispute_of(uow, viewer=actor, dispute_id=dispute_id)
     check_actor(action=Action.REPLACE, party=order.party_of(actor.id))
     number = order.hold_number + 1

@@ -38,7 +38,8 @@ from bonafide.market.moderation import (
 )
 from bonafide.service.accounts import principal_of, set_account_status
 from bonafide.service.listings import get_listing, set_listing_hidden
-from bonafide.store.order_repo import PAGE_MAX, ModerationRepository, ReviewRepository
+from bonafide.service.orders import check_page
+from bonafide.store.order_repo import ModerationRepository, ReviewRepository
 from bonafide.store.uow import UnitOfWork
 
 
@@ -47,9 +48,8 @@ def _require_moderator(viewer: Principal) -> None:
         raise Forbidden("role_required", "only moderators do this")
 
 
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= PAGE_MAX:
-        raise Rejected("limit_out_of_range", f"1 to {PAGE_MAX}")
+def _check_page(after: str | None, limit: int) -> None:
+    check_page(after=after, limit=limit)
 
 
 def _owner_of(uow: UnitOfWork, *, kind: TargetKind, target_id: str) -> str:
@@ -99,7 +99,7 @@ def list_reports(
 ) -> list[Report]:
     """The moderators' queue of reports."""
     _require_moderator(viewer)
-    _check_limit(limit)
+    _check_page(after, limit)
     with uow:
         return uow.repo(ModerationRepository).reports(state=state, after=after, limit=limit)
 
@@ -185,7 +185,7 @@ def list_actions(
     uow: UnitOfWork, *, viewer: Principal, after: str | None, limit: int
 ) -> list[ModerationAction]:
     """The moderation log: all of it for staff; the actions that affected them for others."""
-    _check_limit(limit)
+    _check_page(after, limit)
     staff = viewer.has_any((Role.moderator, Role.operator))
     with uow:
         return uow.repo(ModerationRepository).actions(
@@ -228,7 +228,7 @@ def list_appeals(
     uow: UnitOfWork, *, viewer: Principal, state: AppealState | None, after: str | None, limit: int
 ) -> list[Appeal]:
     _require_moderator(viewer)
-    _check_limit(limit)
+    _check_page(after, limit)
     with uow:
         return uow.repo(ModerationRepository).appeals(state=state, after=after, limit=limit)
 

@@ -46,6 +46,7 @@ from bonafide.market.orders import (
     OrderState,
     Settlement,
     check_actor,
+    check_printable,
     hold_expiry,
     next_state,
     settle,
@@ -89,6 +90,16 @@ class OrderView:
 
 
 # --- reading ----------------------------------------------------------------------------------
+
+
+def check_page(*, after: str | None, limit: int) -> None:
+    """A page is 1 to ``PAGE_MAX`` items after a plain id (cursors decode to arbitrary text)."""
+    if not 1 <= limit <= PAGE_MAX:
+        raise Rejected("limit_out_of_range", f"1 to {PAGE_MAX}")
+    if after is not None and (
+        len(after) > 64 or not after.isascii() or not after.replace("_", "").isalnum()
+    ):
+        raise Rejected("cursor_invalid", "the cursor is not one this API gave out")
 
 
 def order_not_found(order_id: str) -> NotFound:
@@ -137,8 +148,7 @@ def list_orders(
     limit: int,
 ) -> list[Order]:
     """The caller's own orders: those they bought and those of their listings, by id."""
-    if not 1 <= limit <= PAGE_MAX:
-        raise Rejected("limit_out_of_range", f"1 to {PAGE_MAX}")
+    check_page(after=after, limit=limit)
     with uow:
         return uow.repo(OrderRepository).page(
             buyer_id=viewer.id, seller_id=viewer.id, state=state, after=after, limit=limit
@@ -322,6 +332,13 @@ def void_in(
     )
 
 
+def check_tracking(tracking: str | None) -> None:
+    if tracking is not None:
+        if len(tracking) > TRACKING_MAX:
+            raise Rejected("tracking_too_long", f"at most {TRACKING_MAX} characters")
+        check_printable(tracking, field="tracking")
+
+
 def _reason(reason: object, *, default: str) -> str:
     if reason is None:
         return default
@@ -329,7 +346,7 @@ def _reason(reason: object, *, default: str) -> str:
         raise Rejected("reason_must_be_text", "reason must be a string")
     if len(reason) > REASON_MAX:
         raise Rejected("reason_too_long", f"at most {REASON_MAX} characters")
-    return reason.strip() or default
+    return check_printable(reason.strip(), field="reason") or default
 
 
 # --- use cases --------------------------------------------------------------------------------
@@ -426,8 +443,7 @@ def ship_order_in(
     now: datetime,
 ) -> OrderView:
     """The seller ships: ``shipped``, and the release window starts."""
-    if tracking is not None and len(tracking) > TRACKING_MAX:
-        raise Rejected("tracking_too_long", f"at most {TRACKING_MAX} characters")
+    check_tracking(tracking)
     order = load_for_change(uow, viewer=actor, order_id=order_id)
     check_actor(action=Action.SHIP, party=order.party_of(actor.id))
     transition(

@@ -30,9 +30,9 @@ from bonafide.market.reviews import (
     is_revealed,
 )
 from bonafide.service.accounts import principal_of, require_active
-from bonafide.service.orders import may_see_order, order_not_found
+from bonafide.service.orders import check_page, may_see_order, order_not_found
 from bonafide.settings import Settings
-from bonafide.store.order_repo import PAGE_MAX, OrderRepository, ReviewRepository
+from bonafide.store.order_repo import OrderRepository, ReviewRepository
 from bonafide.store.uow import UnitOfWork
 
 
@@ -231,8 +231,7 @@ def seller_reviews(
     uow: UnitOfWork, *, seller_id: str, after: str | None, limit: int
 ) -> list[Review]:
     """A seller's revealed, visible reviews by their buyers, a page at a time (anyone)."""
-    if not 1 <= limit <= PAGE_MAX:
-        raise Rejected("limit_out_of_range", f"1 to {PAGE_MAX}")
+    check_page(after=after, limit=limit)
     with uow:
         try:
             seller = principal_of(uow, seller_id)

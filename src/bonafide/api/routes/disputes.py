@@ -34,6 +34,7 @@ from bonafide.api.deps import (
 )
 from bonafide.api.problems import problem_responses
 from bonafide.api.routes.orders import (
+    ID_PATTERN,
     DisputeSummaryOut,
     OrderOut,
     dispute_summary,
@@ -51,7 +52,7 @@ router = APIRouter(
     prefix="/v1", tags=["disputes"], responses=problem_responses(400, 401, 413, 422, 429)
 )
 
-Id = Annotated[str, Path(min_length=1, max_length=64)]
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Staff = Annotated[Principal, Depends(require_roles(Role.moderator, Role.operator))]
 Moderator = Annotated[Principal, Depends(require_roles(Role.moderator))]
 Operator = Annotated[Principal, Depends(require_roles(Role.operator))]

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bonafide.api.deps import ContainerDep, CurrentAccount, Page, encode_cursor, require_roles
 from bonafide.api.problems import problem_responses
+from bonafide.api.routes.orders import ID_PATTERN
 from bonafide.market.accounts import Principal, Role
 from bonafide.market.moderation import (
     APPEAL_TEXT_MAX,
@@ -39,7 +40,7 @@ router = APIRouter(
     prefix="/v1", tags=["moderation"], responses=problem_responses(400, 401, 413, 422, 429)
 )
 
-Id = Annotated[str, Path(min_length=1, max_length=64)]
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Moderator = Annotated[Principal, Depends(require_roles(Role.moderator))]
 Reason = Annotated[StrictStr, Field(min_length=1, max_length=REASON_MAX)]
 
@@ -50,16 +51,20 @@ class _In(BaseModel):
 
 class ReportIn(_In):
     target_kind: TargetKind
-    target_id: StrictStr = Field(min_length=1, max_length=64)
+    target_id: StrictStr = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     reason: Reason
 
 
 class ActionIn(_In):
     kind: ActionKind
     reason: Reason
-    report_id: StrictStr | None = Field(default=None, min_length=1, max_length=64)
+    report_id: StrictStr | None = Field(
+        default=None, min_length=1, max_length=64, pattern=ID_PATTERN
+    )
     target_kind: TargetKind | None = None
-    target_id: StrictStr | None = Field(default=None, min_length=1, max_length=64)
+    target_id: StrictStr | None = Field(
+        default=None, min_length=1, max_length=64, pattern=ID_PATTERN
+    )
 
 
 class AppealIn(_In):

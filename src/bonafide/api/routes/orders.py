@@ -45,7 +45,10 @@ router = APIRouter(
     prefix="/v1", tags=["orders"], responses=problem_responses(400, 401, 413, 422, 429)
 )
 
-OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+"""Ids are ASCII letters, digits, ``_`` and ``-``; anything else is refused before a query."""
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Buyer = Annotated[Principal, Depends(require_roles(Role.buyer))]
 
 
@@ -54,7 +57,7 @@ class _In(BaseModel):
 
 
 class OrderIn(_In):
-    listing_id: StrictStr = Field(min_length=1, max_length=64)
+    listing_id: StrictStr = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     quantity: StrictInt = Field(ge=1, le=QUANTITY_MAX)
 
 

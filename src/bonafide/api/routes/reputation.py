@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from bonafide.api.deps import ContainerDep
 from bonafide.api.problems import problem_responses
+from bonafide.api.routes.orders import ID_PATTERN
 from bonafide.service import reputation as service
 
 router = APIRouter(prefix="/v1", tags=["reputation"], responses=problem_responses(400, 422, 429))
@@ -43,7 +44,8 @@ class ReputationOut(BaseModel):
     responses=problem_responses(404),
 )
 def seller_reputation(
-    seller_id: Annotated[str, Path(min_length=1, max_length=64)], container: ContainerDep
+    seller_id: Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)],
+    container: ContainerDep,
 ) -> ReputationOut:
     """The seller's reputation and what raised or lowered it."""
     found = service.seller_reputation(

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from bonafide.api.deps import ContainerDep, CurrentAccount, OptionalAccount, Page, encode_cursor
 from bonafide.api.problems import problem_responses
+from bonafide.api.routes.orders import ID_PATTERN
 from bonafide.market.reviews import TEXT_MAX, Review, ReviewerRole
 from bonafide.service import reviews as service
 
@@ -27,7 +28,7 @@ router = APIRouter(
     prefix="/v1", tags=["reviews"], responses=problem_responses(400, 401, 413, 422, 429)
 )
 
-Id = Annotated[str, Path(min_length=1, max_length=64)]
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Stars = Annotated[StrictInt, Field(ge=1, le=5)]
 
 
