@@ -20,6 +20,7 @@ rather than exactly.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -62,10 +63,17 @@ class Runner(Protocol):
                **kwargs: Any) -> Partial:
         """Combine ``fn(c, *args, **kwargs)`` over every chunk."""
 
-    def reduce_then(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
-                    then: Callable[..., Any], *args: Any) -> Any:
-        """``then(combine(fn(c, *args) ...), *args)``, run where the combined value is (a
-        worker on a cluster), so only ``then``'s result comes back."""
+    def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
+                      *args: Any) -> Any:
+        """Like ``reduce``, but the result stays where it was combined (a handle to it)."""
+
+    def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """A handle on ``fn(*args)``, run where its handle arguments are."""
+
+    def map_ranges(self, fn: Callable[..., Partial], handle: Any,
+                   ranges: Sequence[tuple[int, int]],
+                   combine: Callable[[Sequence[Partial]], Partial]) -> Partial:
+        """Combine ``fn(value, start, stop)`` over ``ranges`` (in parallel on a cluster)."""
 
     def shuffle_by_ratee(self, parts: int) -> None:
         """Repartition into ``parts`` ratee-complete chunks."""
@@ -94,9 +102,17 @@ class LocalRunner:
                **kwargs: Any) -> Partial:
         return combine([fn(c, *args, **kwargs) for c in self.chunks])
 
-    def reduce_then(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
-                    then: Callable[..., Any], *args: Any) -> Any:
-        return then(combine([fn(c, *args) for c in self.chunks]), *args)
+    def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
+                      *args: Any) -> Any:
+        return combine([fn(c, *args) for c in self.chunks])
+
+    def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(*args)
+
+    def map_ranges(self, fn: Callable[..., Partial], handle: Any,
+                   ranges: Sequence[tuple[int, int]],
+                   combine: Callable[[Sequence[Partial]], Partial]) -> Partial:
+        return combine([fn(handle, start, stop) for start, stop in ranges])
 
     def shuffle_by_ratee(self, parts: int) -> None:
         pieces = [k.split_by_ratee(c, parts) for c in self.chunks]
@@ -133,10 +149,21 @@ class DaskRunner:
         partials = [self._submit(fn, c, *args, **kwargs) for c in self.chunks]
         return self._tree(partials, combine).result()  # type: ignore[no-any-return]
 
-    def reduce_then(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
-                    then: Callable[..., Any], *args: Any) -> Any:
-        combined = self._tree([self._submit(fn, c, *args) for c in self.chunks], combine)
-        return self._submit(then, combined, *args).result()
+    def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
+                      *args: Any) -> Any:
+        return self._tree([self._submit(fn, c, *args) for c in self.chunks], combine)
+
+    def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self._submit(fn, *args)
+
+    def map_ranges(self, fn: Callable[..., Partial], handle: Any,
+                   ranges: Sequence[tuple[int, int]],
+                   combine: Callable[[Sequence[Partial]], Partial]) -> Partial:
+        if ranges:
+            # Every range task reads the same big value: copy it to each worker once.
+            self.client.replicate([handle])
+        partials = [self._submit(fn, handle, start, stop) for start, stop in ranges]
+        return self._tree(partials, combine).result()  # type: ignore[no-any-return]
 
     def shuffle_by_ratee(self, parts: int) -> None:
         splits = [self._submit(k.split_by_ratee, c, parts) for c in self.chunks]
@@ -444,8 +471,8 @@ def score_chunked(
     has_ts = bool(np.isfinite(ts_min))
     if method == "rev2":
         say("rev2")
-        fraud, signals, iterations = _rev2_stage(runner, n, label, is_rater, is_ratee,
-                                                 degree_out)
+        fraud, signals, iterations = _rev2_stage(runner, n, p.rev2, label, is_rater,
+                                                 is_ratee, degree_out)
     else:
         fraud, signals, iterations = _default_stages(
             runner, n, p, label, links, degree_out, ts_min if has_ts else None, say)
@@ -508,8 +535,7 @@ def _default_stages(
     say("dense blocks")
     block_account = _fraudar_stage(runner, n, p)
     say("rings")
-    ring = k.floor_signal(
-        runner.reduce_then(_pair_keys_of, _union_keys, _ring_of_keys, n), p.signal_floor)
+    ring = k.floor_signal(_ring_stage(runner, n), p.signal_floor)
     (burst_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "burst", n)
     (linked_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "linked", n)
     runner.update(_keep_update, runner.broadcast(ring), runner.broadcast(hired))
@@ -533,10 +559,12 @@ def _default_stages(
 
 def _burst_update(chunk: EdgeChunk, ts_min: float | None, n: int, floor: float) -> EdgeChunk:
     if ts_min is None or chunk.timestamp is None:
-        return chunk.with_state(burst=np.zeros(chunk.n_ratings))
+        return chunk.with_state(burst_raw=np.zeros(chunk.n_ratings),
+                                burst=np.zeros(chunk.n_ratings))
     burst = k.burst_edges(chunk.ratee, chunk.timestamp - ts_min, n,
                           windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
-    return chunk.with_state(burst=k.floor_signal(burst, floor))
+    # The rating's weight takes the whole signal, the rater's behaviour the part above the floor.
+    return chunk.with_state(burst_raw=burst, burst=k.floor_signal(burst, floor))
 
 
 def _linked_update(chunk: EdgeChunk, key: IndexArray | None, n: int) -> EdgeChunk:
@@ -558,7 +586,7 @@ def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeC
                          np.minimum(ring[chunk.rater], ring[chunk.ratee]), 0.0)
     s = chunk.state
     hired_edge = hired[chunk.rater] * s["hired_like"]
-    keep = (1.0 - s["burst"]) * (1.0 - s["block_edge"]) * (1.0 - s["linked"]) * (
+    keep = (1.0 - s["burst_raw"]) * (1.0 - s["block_edge"]) * (1.0 - s["linked"]) * (
         1.0 - ring_edge)
     keep *= 1.0 - hired_edge
     # Drop what later stages no longer read: per-edge state is most of a worker's memory.
@@ -567,8 +595,8 @@ def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeC
                      {**rest, "keep": keep})
 
 
-_SPENT_BY_KEEP = ("block_edge", "linked", "hired_like", "eligible", "selected", "peel_weight",
-                  "remaining")
+_SPENT_BY_KEEP = ("burst_raw", "block_edge", "linked", "hired_like", "eligible", "selected",
+                  "peel_weight", "remaining")
 
 
 def _weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:
@@ -583,9 +611,23 @@ def _union_keys(parts: Sequence[IndexArray]) -> IndexArray:
     return np.unique(np.concatenate(list(parts)))
 
 
-def _ring_of_keys(keys: IndexArray, n: int) -> FloatArray:
+def _small_adjacency_of(keys: IndexArray, n: int, degree_max: int) -> Any:
     (degree,) = k.pair_degree_partial(keys, n)
-    return k.ring_from_pairs(k.small_pairs(keys, degree, n, 50), n, pairs_prior=2.0)
+    return k.small_adjacency(keys, degree, n, degree_max)
+
+
+def _ring_stage(runner: Runner, n: int, *, degree_max: int = 50,
+                pairs_prior: float = 2.0, row_blocks: int = 16) -> FloatArray:
+    """Rings: distinct positive pairs (a tree of unions), the low-degree adjacency built where
+    the union ends, then closed walks counted over blocks of rows in parallel."""
+    keys = runner.reduce_handle(_pair_keys_of, _union_keys, n)
+    adjacency = runner.apply(_small_adjacency_of, keys, n, degree_max)
+    del keys
+    bounds = np.linspace(0, n, row_blocks + 1).astype(np.int64)
+    ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
+    triangles2, degree = runner.map_ranges(k.closed_walks_partial, adjacency, ranges,
+                                           k.combine_sum)
+    return k.ring_finish(triangles2, degree, pairs_prior=pairs_prior)
 
 
 def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> FloatArray:
@@ -658,6 +700,7 @@ def _trust_stage(
 def _rev2_stage(
     runner: Runner,
     n: int,
+    q: Rev2Params,
     label: IndexArray,
     is_rater: BoolArray,
     is_ratee: BoolArray,
@@ -666,8 +709,7 @@ def _rev2_stage(
     iterations_max: int = 500,
     tolerance: float = 1e-6,
 ) -> tuple[FloatArray, dict[str, FloatArray], int]:
-    """REV2 with ``Rev2Params()`` and known-bad raters weighted 0, as ``score_graph``'s rev2."""
-    q = Rev2Params()
+    """REV2 with parameters ``q`` and known-bad raters weighted 0, as ``score_graph``'s rev2."""
     bad = label == 1
     rater_weight = np.where(bad, 0.0, 1.0)
     weight_handle = runner.broadcast(rater_weight)

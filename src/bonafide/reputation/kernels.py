@@ -351,11 +351,44 @@ def small_pairs(keys: IndexArray, degree: FloatArray, n: int, degree_max: int) -
     return kept
 
 
+def small_adjacency(keys: IndexArray, degree: FloatArray, n: int, degree_max: int) -> Any:
+    """Symmetric 0/1 CSR adjacency (n × n) of the pairs whose ends both have at most
+    ``degree_max`` distinct positive neighbours: the compacted graph rings are sought in."""
+    kept = small_pairs(keys, degree, n, degree_max)
+    low, high = kept // n, kept % n
+    ones = np.ones(2 * low.shape[0])
+    return sparse.csr_matrix(
+        (ones, (np.concatenate([low, high]), np.concatenate([high, low]))), shape=(n, n)
+    )
+
+
+def closed_walks_partial(adjacency: Any, start: int, stop: int) -> Partial:
+    """For rows ``start:stop``: closed walks of length 3 (twice the triangles through each
+    account) and the degree, as length-n vectors that are zero outside those rows.
+
+    Rows are independent, so blocks of rows run in parallel against a broadcast adjacency.
+    """
+    n = adjacency.shape[0]
+    rows = adjacency[start:stop]
+    closed = (rows @ adjacency).multiply(rows)
+    triangles2 = np.zeros(n)
+    triangles2[start:stop] = np.asarray(closed.sum(axis=1), dtype=np.float64).ravel()
+    degree = np.zeros(n)
+    degree[start:stop] = np.asarray(rows.sum(axis=1), dtype=np.float64).ravel()
+    return triangles2, degree
+
+
+def ring_finish(triangles2: FloatArray, degree: FloatArray, *, pairs_prior: float) -> FloatArray:
+    r"""Local clustering :math:`2 t_u / (d_u (d_u - 1) + k_0)` from combined walk counts."""
+    result: FloatArray = triangles2 / (degree * (degree - 1.0) + pairs_prior)
+    return result
+
+
 def ring_from_pairs(keys: IndexArray, n: int, *, pairs_prior: float) -> FloatArray:
     r"""Local clustering :math:`2 t_u / (d_u (d_u - 1) + k_0)` over distinct pair keys.
 
-    This is ``behaviour.ring_suspicion`` after its hubs were dropped. It runs on the driver over
-    the compacted set of low-degree positive pairs (a triangle needs the whole neighbourhood).
+    This is ``behaviour.ring_suspicion`` after its hubs were dropped, in one block of rows (a
+    cluster runs ``closed_walks_partial`` over many blocks instead).
 
     Examples
     --------
@@ -365,16 +398,9 @@ def ring_from_pairs(keys: IndexArray, n: int, *, pairs_prior: float) -> FloatArr
     >>> [round(float(x), 3) for x in ring_from_pairs(keys, 4, pairs_prior=2.0)]
     [0.25, 0.5, 0.5, 0.0]
     """
-    low, high = keys // n, keys % n
-    ones = np.ones(2 * low.shape[0])
-    adjacency = sparse.csr_matrix(
-        (ones, (np.concatenate([low, high]), np.concatenate([high, low]))), shape=(n, n)
-    )
-    closed = (adjacency @ adjacency).multiply(adjacency)
-    triangles2 = np.asarray(closed.sum(axis=1), dtype=np.float64).ravel()
-    d = np.asarray(adjacency.sum(axis=1), dtype=np.float64).ravel()
-    result: FloatArray = triangles2 / (d * (d - 1.0) + pairs_prior)
-    return result
+    adjacency = small_adjacency(keys, np.zeros(n), n, 0)
+    triangles2, degree = closed_walks_partial(adjacency, 0, n)
+    return ring_finish(triangles2, degree, pairs_prior=pairs_prior)
 
 
 # ------------------------------------------------------------------------------- FRAUDAR

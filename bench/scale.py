@@ -1,0 +1,90 @@
+"""Benchmark: the Dask engine on generated graphs of 10 M / 30 M / 100 M ratings.
+
+Usage::
+
+    .venv/bin/python bench/scale.py --ratings 10000000 [--ratings 30000000 ...]
+        [--workers 2] [--memory-limit 8GB] [--data /tmp/bonafide-scale] [--method default]
+
+For each size it generates the graph once (``bonafide simulate-graph``'s generator, seed 0,
+1 M-row chunks, 10 chunks per file) unless the directory exists, then scores it on a fresh
+``LocalCluster`` and prints one JSON line: wall time (read + score), the time of each stage,
+and the peak resident memory (``VmHWM`` from ``/proc``) of each worker process and of the driver.
+Not a CI test: a 100 M run takes a long time on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bonafide.reputation.distributed import open_cluster, read_partitioned, score_chunked
+from bonafide.sim.stream import GraphConfig, write_graph
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set (``VmHWM``) from ``/proc/self/status``."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def generate(ratings: int, data: Path) -> Path:
+    directory = data / f"graph-{ratings}"
+    if not (directory / "labels.parquet").exists():
+        started = time.monotonic()
+        write_graph(GraphConfig(ratings=ratings), directory, seed=0, chunk_rows=1_000_000)
+        print(f"generated {ratings:,} ratings in {time.monotonic() - started:.1f}s",
+              file=sys.stderr, flush=True)
+    return directory / "ratings"
+
+
+def run(ratings: int, args: argparse.Namespace) -> dict[str, Any]:
+    source = generate(ratings, args.data)
+    stages: list[tuple[str, float]] = []
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        stages.append((message, round(time.monotonic() - started, 1)))
+        print(f"[{time.monotonic() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+    with open_cluster(n_workers=args.workers, memory_limit=args.memory_limit) as client:
+        ready = time.monotonic()
+        runner, read = read_partitioned(source, rating_min=1.0, rating_max=5.0, client=client,
+                                        progress=progress)
+        result = score_chunked(runner, read.accounts.shape[0], method=args.method,
+                               progress=progress)
+        wall = time.monotonic() - ready
+        workers = client.run(peak_rss_bytes)
+    return {
+        "ratings": ratings,
+        "accounts": int(read.accounts.shape[0]),
+        "workers": args.workers,
+        "memory_limit": args.memory_limit,
+        "method": args.method,
+        "wall_seconds": round(wall, 1),
+        "iterations": result.iterations,
+        "peak_worker_bytes": sorted(workers.values()),
+        "peak_driver_bytes": peak_rss_bytes(),
+        "stages": stages,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ratings", type=int, action="append", required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--memory-limit", default="8GB")
+    parser.add_argument("--method", default="default", choices=("default", "rev2"))
+    parser.add_argument("--data", type=Path, default=Path("/tmp/bonafide-scale"))
+    args = parser.parse_args()
+    for ratings in args.ratings:
+        print(json.dumps(run(ratings, args)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
