@@ -19,7 +19,20 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+import psycopg
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -39,8 +52,6 @@ from bonafide.ledger.model import (
 from bonafide.ledger.transfers import resolved_state
 from bonafide.store.ledger_tables import ledger_accounts, ledger_chain, ledger_holds, ledger_journal
 
-ROWS_PER_STATEMENT_MAX = 1_000
-"""Rows per multi-row INSERT (SQLite allows 32 766 bound values; the journal has 14 columns)."""
 JOURNAL_CHUNK_ROWS = 20_000
 """Rows fetched per round trip when streaming the journal."""
 
@@ -49,6 +60,14 @@ _J = ledger_journal.c
 _COUNTERS = (_A.debits_pending, _A.debits_posted, _A.credits_pending, _A.credits_posted)
 _JOURNAL_COLUMNS = tuple(ledger_journal.c)
 _RESOLUTION = aliased(ledger_journal, name="resolution")
+
+_JOURNAL_NAMES = ", ".join(c.name for c in _JOURNAL_COLUMNS)
+_COPY_JOURNAL = f"COPY ledger_journal ({_JOURNAL_NAMES}) FROM STDIN"
+# Built from the table's own column names, never from input.
+_INSERT_JOURNAL = (
+    f"INSERT INTO ledger_journal ({_JOURNAL_NAMES}) "  # noqa: S608
+    f"VALUES ({', '.join('?' for _ in _JOURNAL_COLUMNS)})"
+)
 
 _update_balance = (
     update(ledger_accounts)
@@ -73,6 +92,14 @@ class LedgerRepository:
     @property
     def _locks_rows(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
+
+    def _in(self, column: Any, values: Collection[Any]) -> Any:
+        """``column IN values``; on PostgreSQL ``= ANY(array)``, one short statement whatever
+        the count (a thousand-item IN list costs more to parse than to run)."""
+        if self._locks_rows:
+            element = BigInteger() if isinstance(column.type, BigInteger) else String()
+            return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
+        return column.in_(list(values))
 
     def _insert(self, table: Any) -> Any:
         dialect = self.session.get_bind().dialect.name
@@ -126,7 +153,7 @@ class LedgerRepository:
             return {}
         stmt = (
             select(_A.id, _A.kind, _A.currency, *_COUNTERS)
-            .where(_A.id.in_(sorted(ids)))
+            .where(self._in(_A.id, sorted(ids)))
             .order_by(_A.id)
         )
         if self._locks_rows:
@@ -189,7 +216,7 @@ class LedgerRepository:
         stmt = (
             select(*_JOURNAL_COLUMNS, *r)
             .outerjoin(_RESOLUTION, r.pending_id == _J.id)
-            .where(_J.id.in_(list(ids)))
+            .where(self._in(_J.id, ids))
         )
         found: dict[str, Transfer] = {}
         resolutions: dict[str, Transfer] = {}
@@ -213,7 +240,7 @@ class LedgerRepository:
         if not pending_ids:
             return set()
         stmt = select(ledger_holds.c.transfer_id).where(
-            ledger_holds.c.transfer_id.in_(list(pending_ids))
+            self._in(ledger_holds.c.transfer_id, pending_ids)
         )
         if self._locks_rows:
             stmt = stmt.order_by(ledger_holds.c.transfer_id).with_for_update()
@@ -258,12 +285,8 @@ class LedgerRepository:
         if not entries:
             return
         connection = self.connection
-        names = [c.name for c in _JOURNAL_COLUMNS]
-        rows = [dict(zip(names, e, strict=True)) for e in entries]
         try:
-            for start in range(0, len(rows), ROWS_PER_STATEMENT_MAX):
-                chunk = rows[start : start + ROWS_PER_STATEMENT_MAX]
-                connection.execute(insert(ledger_journal).values(chunk))
+            self._insert_entries(entries)
         except IntegrityError as error:
             # Only a concurrent request with the same transfer id gets here: every other case
             # is refused by the plan, under the locks, before anything is written.
@@ -279,7 +302,7 @@ class LedgerRepository:
             connection.execute(insert(ledger_holds), opened)
         if holds_closed:
             connection.execute(
-                delete(ledger_holds).where(ledger_holds.c.transfer_id.in_(list(holds_closed)))
+                delete(ledger_holds).where(self._in(ledger_holds.c.transfer_id, holds_closed))
             )
         last = entries[-1]
         connection.execute(
@@ -287,6 +310,20 @@ class LedgerRepository:
             .where(ledger_chain.c.id == 1)
             .values(sequence=last.sequence, hash=last.hash)
         )
+
+    def _insert_entries(self, entries: Sequence[JournalEntry]) -> None:
+        """Bulk insert: COPY on PostgreSQL, executemany on SQLite; no per-row statement compile."""
+        connection = self.connection
+        if self._locks_rows:
+            raw = connection.connection.driver_connection
+            try:
+                with raw.cursor() as cursor, cursor.copy(_COPY_JOURNAL) as copy:
+                    for entry in entries:
+                        copy.write_row(entry)
+            except psycopg.errors.UniqueViolation as error:
+                raise IntegrityError(_COPY_JOURNAL, None, error) from error
+            return
+        connection.exec_driver_sql(_INSERT_JOURNAL, list(entries))
 
     def journal(self, *, chunk_rows: int = JOURNAL_CHUNK_ROWS) -> Iterator[JournalEntry]:
         """Every entry in sequence order, streamed (server-side cursor on PostgreSQL)."""
