@@ -338,7 +338,8 @@ def _plan_one(r: _Replay, buyer: int, seller: int, stars: int, placed: datetime,
     if fake or r.rng.random() < 0.92:
         _plan_reviews(r, index, finished, stars=stars, rate_back=1.0 if fake else 0.5)
     if not fake and r.rng.random() < r.size.thread_share:
-        r.event(shipped + r.days(0.2, 1.5), "thread", index)
+        # The conversation ends before the order finishes (finishing closes the order's thread).
+        r.event(shipped + r.days(0.05, 0.5), "thread", index, finished=finished)
 
 
 def _plan_reviews(r: _Replay, index: int, finished: datetime, *, stars: int, rate_back: float,
@@ -437,12 +438,12 @@ def _run_single(r: _Replay, e: _Event) -> None:
                                       order_id=_id(order), draft=draft, settings=r.settings,
                                       now=e.at)
     elif e.kind == "thread":
-        _conversation(r, order, buyer, seller, e.at)
+        _conversation(r, order, buyer, seller, e.at, before=e.data["finished"])
     r.counts[e.kind] += 1
 
 
 def _conversation(r: _Replay, order: _Order, buyer: Principal, seller: Principal,
-                  at: datetime) -> None:
+                  at: datetime, *, before: datetime) -> None:
     view = support_service.open_order_thread(r.new_uow(), actor=buyer, order_id=_id(order),
                                              subject="Where is my parcel?", now=at)
     thread = view.thread.id
@@ -453,8 +454,8 @@ def _conversation(r: _Replay, order: _Order, buyer: Principal, seller: Principal
     # Replies come sooner in office hours; the figures and heat map show the difference.
     local_hour = at.hour
     delay = r.days(0.02, 0.3) if 8 <= local_hour < 18 else r.days(0.3, 1.2)
-    reply = at + delay
-    if reply > r.end:
+    reply = min(at + delay, before - timedelta(minutes=30))
+    if reply <= at or reply > r.end:
         return
     support_service.post_message(r.new_uow(), actor=seller, thread_id=thread, now=reply,
                                  body="It left yesterday; here is the tracking number.")
@@ -489,8 +490,10 @@ def _replay(r: _Replay) -> None:
             r.clock.set(e.at)
             try:
                 _run_single(r, e)
-            except BonafideError:
+            except BonafideError as error:
+                # Counted, never hidden: the summary and the tests read these.
                 r.counts["refused"] += 1
+                r.counts[f"refused:{e.kind}:{error.code}"] += 1
                 r.orders[e.order].broken = True
         done += len(events)
         day_end = min(first + timedelta(days=day + 1), r.end)
