@@ -21,7 +21,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 demo: $(STAMP)
-	$(BIN)/bonafide ledger walkthrough
+	$(BIN)/bonafide demo
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
