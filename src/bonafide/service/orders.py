@@ -21,6 +21,9 @@ Escrow (DESIGN.md §2, §3)
     voids the hold. Transfer ids derive from the order id, so a retried transition can never move
     money twice.
 
+Promotions: ``service.promotions`` hooks run inside the same transactions — funding held in
+the escrow is settled or returned with the buyer's money, and points are earned or reversed.
+
 Concurrency: every transition reads the order ``FOR UPDATE`` first; concurrent transitions of one
 order queue on that lock, and the later ones find the state changed (``order_not_in_state``).
 """
@@ -51,9 +54,9 @@ from bonafide.market.orders import (
     next_state,
     settle,
 )
-from bonafide.market.quotes import check_quantity, quote_listing
+from bonafide.market.quotes import Quote, check_quantity, quote_listing
 from bonafide.money import Money
-from bonafide.service import ledger
+from bonafide.service import ledger, promotions
 from bonafide.service.accounts import principal_of, require_active
 from bonafide.service.listings import get_listing, release_stock, reserve_stock
 from bonafide.settings import Settings
@@ -282,6 +285,10 @@ def settle_in(
         uow, order=order, settlement=settlement, actor=actor, memo=f"order {order.id} {action}"
     )
     ledger.execute(uow, batch, now=now)
+    # Promotion funding in the escrow follows the buyer's money; an unrefunded order earns points.
+    promotions.settle_for_order(
+        uow, order=order, refund=settlement.refund, settings=settings, now=now
+    )
     transition(
         uow,
         order=order,
@@ -317,6 +324,8 @@ def void_in(
         ledger.execute(
             uow, [_void_hold(order, actor=actor, memo=f"order {order.id} {action}")], now=now
         )
+    # Promotion funding returns to its account; points spent return to the buyer.
+    promotions.reverse_for_refund(uow, order_id=order.id, now=now)
     if return_stock:
         release_stock(uow, listing_id=order.listing_id, quantity=order.quantity, now=now)
     transition(
@@ -360,8 +369,13 @@ def place_order_in(
     quantity: int,
     settings: Settings,
     now: datetime,
+    quote: Quote | None = None,
 ) -> OrderView:
     """Quote, reserve stock and hold the total in escrow from the buyer's wallet: ``funded``.
+
+    ``quote`` is for ``service.promotions.order_quote_in``: a quote priced with promotions (its
+    item line must be this listing's price and quantity); the buyer's hold is its total, and the
+    caller moves any operator funding into the same escrow. Without it the plain listing quote.
 
     Errors: ``role_required``, ``account_suspended``, ``listing_not_found``, ``listing_inactive``,
     ``cannot_buy_own_listing``, ``insufficient_stock``, ``quantity_out_of_range``,
@@ -375,7 +389,12 @@ def place_order_in(
     listing = get_listing(uow, listing_id)
     if listing.seller_id == buyer.id:
         raise Rejected("cannot_buy_own_listing", "a seller cannot buy their own listing")
-    quote = quote_listing(title=listing.title, unit_price=listing.price, quantity=quantity)
+    plain = quote_listing(title=listing.title, unit_price=listing.price, quantity=quantity)
+    if quote is None:
+        quote = plain
+    else:
+        items = [line for line in quote.lines if line.kind == "item"]
+        assert items == list(plain.lines), "a promotions quote prices this listing's items"
     reserve_stock(uow, listing_id=listing_id, quantity=quantity, now=now)
     order_id = new_id("ord", now=now)
     order = Order(
