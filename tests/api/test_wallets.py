@@ -189,6 +189,18 @@ def test_bad_money_is_refused_and_nothing_is_written(live: Live) -> None:
     assert live.balance(alice) == (0, 0)
 
 
+def test_loyalty_points_are_neither_deposited_nor_withdrawn(live: Live) -> None:
+    alice = live.buyer()
+    for path, body, headers in [
+        ("/v1/deposits", {"account_id": alice.id, "amount": {"value": 5, "currency": "XLP"}},
+         live.operator.headers),
+        ("/v1/withdrawals", {"amount": {"value": 5, "currency": "XLP"}}, alice.headers),
+    ]:
+        response = live.client.post(path, json=body, headers={**headers, **idem()})
+        assert response.status_code == 422
+        assert response.json()["code"] == "loyalty_points_are_not_money"
+
+
 def test_only_operators_deposit(live_factory: Callable[..., Live]) -> None:
     live = live_factory()
     alice = live.buyer()

@@ -20,7 +20,7 @@ from bonafide.errors import Rejected
 from bonafide.ids import new_id
 from bonafide.ledger.model import AccountKind, Transfer, TransferSpec
 from bonafide.market.accounts import Principal, check_may_view_account
-from bonafide.money import Money
+from bonafide.money import POINTS, Money
 from bonafide.service import ledger
 from bonafide.service.accounts import principal_of
 from bonafide.store.uow import UnitOfWork
@@ -45,9 +45,15 @@ class Movement:
     created_at: datetime
 
 
-def _positive(amount: Money) -> Money:
+def _movable(amount: Money) -> Money:
+    """A positive amount of real money: loyalty points neither arrive nor leave from outside."""
     if amount.value <= 0:
         raise Rejected("amount_must_be_positive", f"{amount.value} is not greater than zero")
+    if amount.currency == POINTS:
+        raise Rejected(
+            "loyalty_points_are_not_money",
+            "loyalty points are earned and spent in the market, never deposited or paid out",
+        )
     return amount
 
 
@@ -55,7 +61,7 @@ def deposit_in(
     uow: UnitOfWork, *, account_id: str, amount: Money, actor: str, now: datetime
 ) -> Movement:
     """Inside an open unit of work: credit ``account_id``'s wallet from ``external``."""
-    _positive(amount)
+    _movable(amount)
     principal_of(uow, account_id)  # NotFound(account_not_found) before any money moves
     wallet = ledger.account_for(
         uow, kind=AccountKind.WALLET, currency=amount.currency, owner_id=account_id
@@ -87,7 +93,7 @@ def withdraw_in(
     Held funds are never available, so a withdrawal cannot touch escrow holds; the ledger refuses
     an amount above ``available`` with ``exceeds_available_balance``.
     """
-    _positive(amount)
+    _movable(amount)
     wallet = ledger.account_for(
         uow, kind=AccountKind.WALLET, currency=amount.currency, owner_id=account_id
     )
