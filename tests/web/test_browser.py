@@ -102,6 +102,10 @@ def test_a_buyer_buys_the_seller_ships_both_review_and_the_trust_card_changes(
     shoot(buyer_page, "05-seller-profile")
     buyer_page.goto(f"{site.url}/orders")
     shoot(buyer_page, "06-orders")
+    seller_page.goto(f"{site.url}/threads")
+    seller_page.locator("ul.threads a").first.click()
+    assert "Read by" in seller_page.locator(".conversation").inner_text()
+    shoot(seller_page, "12-conversation")
 
 
 def test_a_dispute_is_resolved_by_a_moderator(browser: Any, demo_site: DemoSite) -> None:
@@ -156,6 +160,9 @@ def test_pages_read_without_javascript_and_fit_a_phone(
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844},
                                   is_mobile=True)
     page = context.new_page()
+    page.goto(f"{site.url}/signin")
+    assert page.get_by_role("button", name="Demo login: buyer").count() == 1
+    shoot(page, "00-signin-phone")
     listing = first_listing_of(page, site, seller.account_id)
     page.goto(listing)
     assert "Trust card" in page.locator("main").inner_text()

@@ -163,6 +163,8 @@ class _Event:
 FAKE = frozenset({"sock", "hired", "ring"})
 """Buyers whose orders exist to leave a review (they ship fast and both sides rate 5 stars)."""
 FAKE_MARGIN = timedelta(days=5)
+OPEN_DISPUTES = 2
+"""Disputes left open at the end of the replay, so the moderators' queue has work."""
 BATCHED = frozenset({"place", "ship", "confirm", "resolve"})
 
 
@@ -293,8 +295,10 @@ def _plan_orders(r: _Replay, market: Any, start: datetime) -> None:
     honest = [i for i, m in enumerate(r.members) if m.kind == "honest"
               and m.principal.has_role(Role.seller)]
     span = r.size.market.days * DAY
-    for _ in range(r.size.disputer_orders):
+    for n in range(r.size.disputer_orders):
         placed = start + timedelta(seconds=float(r.rng.uniform(0.1, 0.9) * span))
+        if n < OPEN_DISPUTES:  # the latest ones are still open when the demo starts
+            placed = r.end - r.days(4.5, 6)
         _plan_one(r, disputer, int(r.rng.choice(honest)), 1, placed, kinds)
 
 
