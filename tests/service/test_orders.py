@@ -410,3 +410,23 @@ def test_a_suspended_buyer_cannot_order_but_open_orders_resolve(m: Market) -> No
             reason="ok",
             now=T0,
         )
+
+
+def test_holds_swept_by_the_ledger_first_still_end_with_the_buyer(m: Market) -> None:
+    funded, shipped = m.place(), m.place()
+    orders.ship_order(
+        m.new_uow(), actor=m.seller, order_id=shipped, tracking=None, settings=SETTINGS, now=T0
+    )
+    # Say the scheduler was down for longer than the hold's margin and another process swept.
+    late = T0 + 2 * (SETTINGS.ship_window + SETTINGS.release_window)
+    with m.new_uow() as uow:
+        assert ledger.expire_pending(uow, now=late) == 2
+        uow.commit()
+    counts = scheduler.tick(m.new_uow, settings=SETTINGS, now=late)
+    assert counts["holds_expired"] == 2 and counts["failed"] == 0
+    assert m.state(funded) is OrderState.CANCELLED
+    assert m.state(shipped) is OrderState.RESOLVED
+    assert m.wallet(m.buyer) == (10_000, 0)
+    assert m.wallet(m.seller) == (0, 0)
+    assert m.stock() == 4  # the unshipped order's unit is back; the shipped one is not
+    _verified(m)

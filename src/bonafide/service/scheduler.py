@@ -55,6 +55,16 @@ def _apply_due(uow: UnitOfWork, *, order_id: str, settings: Settings, now: datet
         hold_expires_at=order.hold_expires_at,
         now=now,
     )
+    if action is None:
+        return None  # someone else got there first
+    hold = ledger.get_transfer(uow, order.hold_transfer_id)
+    assert hold is not None, "an order's hold is in the ledger"
+    hold_open = hold.state is TransferState.PENDING
+    if not hold_open:
+        # The ledger's sweep (or a late void elsewhere) already returned the hold to the buyer:
+        # whatever was due, the order can only follow the money (DESIGN.md §3).
+        assert hold.state in (TransferState.EXPIRED, TransferState.VOIDED), hold.state
+        action = Action.HOLD_EXPIRED
     if action is Action.AUTO_CANCEL:
         void_in(
             uow,
@@ -80,8 +90,6 @@ def _apply_due(uow: UnitOfWork, *, order_id: str, settings: Settings, now: datet
         return "auto_released"
     if action is Action.HOLD_EXPIRED:
         disputed = order.state is OrderState.DISPUTED
-        hold = ledger.get_transfer(uow, order.hold_transfer_id)
-        assert hold is not None, "an order's hold is in the ledger"
         # A late void counts as the hold's expiry in the ledger; the buyer gets everything back.
         void_in(
             uow,
@@ -91,7 +99,7 @@ def _apply_due(uow: UnitOfWork, *, order_id: str, settings: Settings, now: datet
             reason="the escrow hold expired; the money returned to the buyer",
             now=now,
             return_stock=order.state is OrderState.FUNDED,
-            hold_open=hold.state is TransferState.PENDING,
+            hold_open=hold_open,
         )
         if disputed:
             close_open_dispute(
@@ -103,7 +111,7 @@ def _apply_due(uow: UnitOfWork, *, order_id: str, settings: Settings, now: datet
                 now=now,
             )
         return "holds_expired"
-    return None  # someone else got there first
+    raise AssertionError(f"no automatic handling for {action}")
 
 
 def tick(new_uow: Callable[[], UnitOfWork], *, settings: Settings, now: datetime) -> dict[str, int]:
