@@ -7,8 +7,10 @@ Usage::
 
 For each size it generates the graph once (``bonafide simulate-graph``'s generator, seed 0,
 1 M-row chunks, 10 chunks per file) unless the directory exists, then scores it on a fresh
-``LocalCluster`` and prints one JSON line: wall time (read + score), the time of each stage,
-and the peak resident memory (``VmHWM`` from ``/proc``) of each worker process and of the driver.
+``LocalCluster`` and prints one JSON line: wall time (read + score), the time of each stage, CPU
+seconds of the workers and the driver, map + reduce rounds, and the peak resident memory
+(``VmHWM`` from ``/proc``) of each worker process and of the driver. Wall time on a shared
+machine depends on its load (recorded with the run); CPU seconds are the figures to compare.
 Not a CI test: a 100 M run takes a long time on two cores.
 """
 
@@ -31,6 +33,14 @@ def peak_rss_bytes() -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far, from ``/proc/self/stat``."""
+    import os
+
+    fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def generate(ratings: int, data: Path) -> Path:
@@ -60,6 +70,7 @@ def run(ratings: int, args: argparse.Namespace) -> dict[str, Any]:
                                progress=progress)
         wall = time.monotonic() - ready
         workers = client.run(peak_rss_bytes)
+        worker_cpu = client.run(cpu_seconds)
     return {
         "ratings": ratings,
         "accounts": int(read.accounts.shape[0]),
@@ -69,7 +80,11 @@ def run(ratings: int, args: argparse.Namespace) -> dict[str, Any]:
         "wall_seconds": round(wall, 1),
         "iterations": result.iterations,
         "peak_worker_bytes": sorted(workers.values()),
+        "cpu_seconds_workers": round(sum(worker_cpu.values()), 1),
+        "cpu_seconds_driver": round(cpu_seconds(), 1),
         "peak_driver_bytes": peak_rss_bytes(),
+        "rounds": getattr(runner, "rounds", None),
+        "load_average": Path("/proc/loadavg").read_text().split()[:3],
         "stages": stages,
     }
 

@@ -70,6 +70,9 @@ class Runner(Protocol):
     def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A handle on ``fn(*args)``, run where its handle arguments are."""
 
+    def fetch(self, handle: Any) -> Any:
+        """The value a handle stands for, brought to the driver."""
+
     def map_ranges(self, fn: Callable[..., Partial], handle: Any,
                    ranges: Sequence[tuple[int, int]],
                    combine: Callable[[Sequence[Partial]], Partial]) -> Partial:
@@ -109,6 +112,9 @@ class LocalRunner:
     def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
         return fn(*args)
 
+    def fetch(self, handle: Any) -> Any:
+        return handle
+
     def map_ranges(self, fn: Callable[..., Partial], handle: Any,
                    ranges: Sequence[tuple[int, int]],
                    combine: Callable[[Sequence[Partial]], Partial]) -> Partial:
@@ -125,6 +131,7 @@ class DaskRunner:
     def __init__(self, client: Any, chunks: Sequence[Any]) -> None:
         self.client = client
         self.chunks = list(chunks)
+        self.rounds = 0  # map + reduce round trips to the driver (for benchmarks)
 
     def _submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         # pure=False: tasks are never deduplicated by hashing their (large) arguments.
@@ -141,12 +148,14 @@ class DaskRunner:
         results = [self._submit(fn, c, *args) for c in self.chunks]
         self.chunks = [self._submit(operator.getitem, r, 0) for r in results]
         partials = [self._submit(operator.getitem, r, 1) for r in results]
+        self.rounds += 1
         return self._tree(partials, combine).result()  # type: ignore[no-any-return]
 
     def reduce(self, fn: Callable[..., Partial],
                combine: Callable[[Sequence[Partial]], Partial], *args: Any,
                **kwargs: Any) -> Partial:
         partials = [self._submit(fn, c, *args, **kwargs) for c in self.chunks]
+        self.rounds += 1
         return self._tree(partials, combine).result()  # type: ignore[no-any-return]
 
     def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
@@ -155,6 +164,9 @@ class DaskRunner:
 
     def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self._submit(fn, *args)
+
+    def fetch(self, handle: Any) -> Any:
+        return handle.result()
 
     def map_ranges(self, fn: Callable[..., Partial], handle: Any,
                    ranges: Sequence[tuple[int, int]],
@@ -519,6 +531,8 @@ def _default_stages(
     degree_out = np.maximum(degree_out_raw, 1.0)
     say("bursts")
     runner.update(_burst_update, ts_min, n, p.signal_floor)
+    (burst_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "burst", n)
+    runner.update(_drop, "burst")
     say("reviewers for hire")
     hired = np.zeros(n)
     first = None
@@ -536,8 +550,9 @@ def _default_stages(
     block_account = _fraudar_stage(runner, n, p)
     say("rings")
     ring = k.floor_signal(_ring_stage(runner, n), p.signal_floor)
-    (burst_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "burst", n)
-    (linked_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "linked", n)
+    linked_sum = np.zeros(n)
+    if key is not None:
+        (linked_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "linked", n)
     runner.update(_keep_update, runner.broadcast(ring), runner.broadcast(hired))
     burst_account = burst_sum / degree_out
     linked_account = linked_sum / degree_out
@@ -569,7 +584,7 @@ def _burst_update(chunk: EdgeChunk, ts_min: float | None, n: int, floor: float) 
 
 def _linked_update(chunk: EdgeChunk, key: IndexArray | None, n: int) -> EdgeChunk:
     if key is None:
-        return chunk.with_state(linked=np.zeros(chunk.n_ratings))
+        return chunk  # no links: ``linked`` is absent, read as all zeros
     linked = k.linked_edges(chunk.rater, chunk.ratee, key, n).astype(np.float64)
     return chunk.with_state(linked=linked)
 
@@ -586,7 +601,7 @@ def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeC
                          np.minimum(ring[chunk.rater], ring[chunk.ratee]), 0.0)
     s = chunk.state
     hired_edge = hired[chunk.rater] * s["hired_like"]
-    keep = (1.0 - s["burst_raw"]) * (1.0 - s["block_edge"]) * (1.0 - s["linked"]) * (
+    keep = (1.0 - s["burst_raw"]) * (1.0 - s["block_edge"]) * (1.0 - s.get("linked", 0.0)) * (
         1.0 - ring_edge)
     keep *= 1.0 - hired_edge
     # Drop what later stages no longer read: per-edge state is most of a worker's memory.
@@ -595,8 +610,14 @@ def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeC
                      {**rest, "keep": keep})
 
 
-_SPENT_BY_KEEP = ("burst_raw", "block_edge", "linked", "hired_like", "eligible", "selected",
-                  "peel_weight", "remaining")
+_SPENT_BY_KEEP = ("burst_raw", "block_edge", "linked", "hired_like", "selected", "peel_weight",
+                  "remaining")
+
+
+def _drop(chunk: EdgeChunk, *names: str) -> EdgeChunk:
+    """The chunk without the per-edge state ``names`` (freeing worker memory)."""
+    return EdgeChunk(chunk.rater, chunk.ratee, chunk.rating, chunk.timestamp,
+                     {key: v for key, v in chunk.state.items() if key not in names})
 
 
 def _weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:
@@ -611,23 +632,27 @@ def _union_keys(parts: Sequence[IndexArray]) -> IndexArray:
     return np.unique(np.concatenate(list(parts)))
 
 
-def _small_adjacency_of(keys: IndexArray, n: int, degree_max: int) -> Any:
+def _oriented_of(keys: IndexArray, n: int, degree_max: int) -> k.Oriented:
     (degree,) = k.pair_degree_partial(keys, n)
-    return k.small_adjacency(keys, degree, n, degree_max)
+    return k.orient_small_pairs(keys, degree, n, degree_max)
 
 
 def _ring_stage(runner: Runner, n: int, *, degree_max: int = 50,
                 pairs_prior: float = 2.0, row_blocks: int = 16) -> FloatArray:
-    """Rings: distinct positive pairs (a tree of unions), the low-degree adjacency built where
-    the union ends, then closed walks counted over blocks of rows in parallel."""
+    """Rings: distinct positive pairs (a tree of unions), the low-degree pairs oriented where
+    the union ends, then triangles counted over blocks of accounts in parallel."""
     keys = runner.reduce_handle(_pair_keys_of, _union_keys, n)
-    adjacency = runner.apply(_small_adjacency_of, keys, n, degree_max)
+    oriented = runner.apply(_oriented_of, keys, n, degree_max)
     del keys
     bounds = np.linspace(0, n, row_blocks + 1).astype(np.int64)
     ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
-    triangles2, degree = runner.map_ranges(k.closed_walks_partial, adjacency, ranges,
-                                           k.combine_sum)
-    return k.ring_finish(triangles2, degree, pairs_prior=pairs_prior)
+    (triangles,) = runner.map_ranges(k.triangles_partial, oriented, ranges, k.combine_sum)
+    degree = runner.fetch(runner.apply(_degree_of, oriented))
+    return k.ring_finish(triangles, degree, pairs_prior=pairs_prior)
+
+
+def _degree_of(graph: k.Oriented) -> FloatArray:
+    return graph.degree
 
 
 def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> FloatArray:
@@ -648,7 +673,7 @@ def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> FloatArray:
         if strength > 0:
             block_account = np.maximum(block_account, np.where(raters, strength, 0.0))
         runner.update(k.block_remove, runner.broadcast(raters), runner.broadcast(ratees),
-                      strength)
+                      strength, positive_only=True)
     return block_account
 
 

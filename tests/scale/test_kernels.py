@@ -1,0 +1,54 @@
+"""Kernels of the chunked engine against the in-process functions they must equal."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from bonafide.reputation import RatingGraph, burst_suspicion, ring_suspicion
+from bonafide.reputation import kernels as k
+from bonafide.reputation.behaviour import BURST_WINDOWS_SECONDS
+
+
+def random_graph(seed: int, n: int, m: int) -> RatingGraph:
+    rng = np.random.default_rng(seed)
+    rater = rng.integers(0, n, m)
+    ratee = rng.integers(0, n, m)
+    rating = rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0], m, p=[0.1, 0.05, 0.05, 0.1, 0.7])
+    ts = 1.7e9 + rng.random(m) * 90 * 86_400.0
+    return RatingGraph.from_indices(rater, ratee, rating, n_accounts=n, timestamp=ts)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("blocks", [1, 3])
+def test_triangles_by_oriented_wedges_give_ring_suspicion_exactly(seed: int, blocks: int) -> None:
+    # Dense enough for many triangles and for some accounts over the hub limit.
+    graph = random_graph(seed, n=40 + 10 * seed, m=60 * (seed + 1))
+    chunk = k.EdgeChunk(graph.rater, graph.ratee, graph.rating, None)
+    n = graph.n_accounts
+    keys = k.positive_pair_keys(chunk, n)
+    (degree,) = k.pair_degree_partial(keys, n)
+    oriented = k.orient_small_pairs(keys, degree, n, 8)
+    bounds = np.linspace(0, n, blocks + 1).astype(int)
+    (triangles,) = k.combine_sum([k.triangles_partial(oriented, int(a), int(b))
+                                  for a, b in itertools.pairwise(bounds)])
+    got = k.ring_finish(triangles, oriented.degree, pairs_prior=2.0)
+    assert (got == ring_suspicion(graph, degree_max=8)).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_burst_edges_on_ratee_complete_chunks_give_burst_suspicion_exactly(seed: int) -> None:
+    graph = random_graph(seed, n=12, m=400)
+    assert graph.timestamp is not None
+    expected = burst_suspicion(graph)
+    whole = k.EdgeChunk(graph.rater, graph.ratee, graph.rating, graph.timestamp,
+                        {"row": np.arange(graph.n_ratings)})
+    got = np.empty(graph.n_ratings)
+    for part in k.split_by_ratee(whole, 3):
+        assert part.timestamp is not None
+        got[part.state["row"]] = k.burst_edges(
+            part.ratee, part.timestamp - graph.timestamp.min(), graph.n_accounts,
+            windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
+    assert (got == expected).all()
