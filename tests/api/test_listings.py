@@ -120,6 +120,10 @@ def test_hidden_listings_are_seen_only_by_their_seller_and_moderators(live: Live
     assert listing["id"] not in {item["id"] for item in public}
     for_moderators = live.client.get("/v1/listings", headers=moderator.headers).json()["items"]
     assert listing["id"] in {item["id"] for item in for_moderators}
+    for_seller = live.client.get("/v1/listings", headers=seller.headers).json()["items"]
+    assert listing["id"] in {item["id"] for item in for_seller}
+    for_stranger = live.client.get("/v1/listings", headers=stranger.headers).json()["items"]
+    assert listing["id"] not in {item["id"] for item in for_stranger}
 
 
 def test_a_suspended_seller_cannot_list(live: Live) -> None:

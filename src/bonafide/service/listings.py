@@ -188,6 +188,7 @@ def list_listings(
             seller_id=seller_id,
             active=active,
             include_hidden=include_hidden,
+            hidden_of_seller=None if viewer is None else viewer.id,
         )
     return found
 

@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -226,7 +226,10 @@ class ListingRepository:
         seller_id: str | None,
         active: bool | None,
         include_hidden: bool,
+        hidden_of_seller: str | None = None,
     ) -> list[Listing]:
+        """Listings by id after ``after_id``; hidden ones only with ``include_hidden`` or when
+        they belong to ``hidden_of_seller`` (a seller sees their own)."""
         statement = select(listings).order_by(listings.c.id).limit(limit)
         if after_id is not None:
             statement = statement.where(listings.c.id > after_id)
@@ -235,7 +238,10 @@ class ListingRepository:
         if active is not None:
             statement = statement.where(listings.c.active == active)
         if not include_hidden:
-            statement = statement.where(listings.c.hidden.is_(False))
+            visible: ColumnElement[bool] = listings.c.hidden.is_(False)
+            if hidden_of_seller is not None:
+                visible = or_(visible, listings.c.seller_id == hidden_of_seller)
+            statement = statement.where(visible)
         return [self._listing(row) for row in self.session.execute(statement)]
 
     def change(self, listing_id: str, *, now: datetime, **values: Any) -> None:
