@@ -156,6 +156,24 @@ def _trust_card(request: Request, seller_id: str) -> dict[str, Any]:
     }
 
 
+REVIEW_PAGES_MAX = 50
+
+
+def _latest_reviews(request: Request, seller_id: str, *, count: int) -> list[Any]:
+    """The seller's ``count`` newest revealed reviews, newest first (pages are oldest first)."""
+    c = _container(request)
+    kept: list[Any] = []
+    after = None
+    for _ in range(REVIEW_PAGES_MAX):
+        page = reviews_service.seller_reviews(c.uow(read_only=True), seller_id=seller_id,
+                                              after=after, limit=200)
+        kept = (kept + page)[-count:]
+        if len(page) < 200:
+            break
+        after = page[-1].id
+    return list(reversed(kept))
+
+
 @router.get("/listings/{listing_id}")
 @html_errors
 def listing_page(request: Request, listing_id: str) -> Response:
@@ -163,12 +181,11 @@ def listing_page(request: Request, listing_id: str) -> Response:
     me = session.current(request)
     listing = listings_service.read_listing(c.uow(read_only=True), viewer=me,
                                             listing_id=listing_id)
-    reviews = reviews_service.seller_reviews(c.uow(read_only=True), seller_id=listing.seller_id,
-                                             after=None, limit=200)[-5:]
+    reviews = _latest_reviews(request, listing.seller_id, count=5)
     quote = quote_listing(title=listing.title, unit_price=listing.price, quantity=1)
     names = trust_service.handles(c.uow(read_only=True), [r.author_id for r in reviews])
     return render(request, "listing.html", listing=listing, quote=quote, quantity=1,
-                  reviews=list(reversed(reviews)), names=names,
+                  reviews=reviews, names=names,
                   purchase_key=secrets.token_urlsafe(16), **_trust_card(request, listing.seller_id))
 
 
@@ -216,14 +233,13 @@ def buy(request: Request, listing_id: str, csrf: Csrf = None, quantity: Text = N
 def seller_page(request: Request, seller_id: str) -> Response:
     c = _container(request)
     card = _trust_card(request, seller_id)
-    reviews = reviews_service.seller_reviews(c.uow(read_only=True), seller_id=seller_id,
-                                             after=None, limit=200)
+    reviews = _latest_reviews(request, seller_id, count=30)
     listings = listings_service.list_listings(c.uow(read_only=True),
                                               viewer=session.current(request), after_id=None,
                                               limit=50, seller_id=seller_id, active=True)
     profile = listings_service.get_profile(c.uow(read_only=True), seller_id=seller_id)
     names = trust_service.handles(c.uow(read_only=True), [r.author_id for r in reviews])
-    return render(request, "seller.html", reviews=list(reversed(reviews))[:30], names=names,
+    return render(request, "seller.html", reviews=reviews, names=names,
                   listings=listings, profile=profile, **card)
 
 
