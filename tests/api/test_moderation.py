@@ -213,6 +213,26 @@ def test_the_affected_account_appeals_once_and_another_moderator_decides(live: L
     assert place(live, buyer, listing["id"]).status_code == 201
 
 
+def test_a_suspended_sellers_listings_take_no_new_orders(live: Live) -> None:
+    d = deal(live)
+    moderator = live.moderator()
+    _act(
+        live,
+        moderator,
+        {
+            "kind": "suspend_account",
+            "reason": "counterfeits",
+            "target_kind": "account",
+            "target_id": d.seller.id,
+        },
+    )
+    problem(place(live, d.buyer, d.listing["id"]), 422, "seller_suspended")
+    # The order placed before the suspension still runs its course.
+    act(live, d.seller, f"/v1/orders/{d.order_id}/ship", key=False)
+    assert act(live, d.buyer, f"/v1/orders/{d.order_id}/confirm").status_code == 200
+    assert live.balance(d.seller) == (1_900, 0)
+
+
 def test_bad_reports_and_actions_are_problems_and_write_nothing(live: Live) -> None:
     buyer, moderator = live.buyer(), live.moderator()
     problem(_report(live, buyer, "listing", "lst_nope"), 404, "listing_not_found")

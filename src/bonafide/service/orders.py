@@ -378,8 +378,9 @@ def place_order_in(
     caller moves any operator funding into the same escrow. Without it the plain listing quote.
 
     Errors: ``role_required``, ``account_suspended``, ``listing_not_found``, ``listing_inactive``,
-    ``cannot_buy_own_listing``, ``insufficient_stock``, ``quantity_out_of_range``,
-    ``exceeds_available_balance``. All or nothing: on any error nothing is written.
+    ``cannot_buy_own_listing``, ``seller_suspended``, ``insufficient_stock``,
+    ``quantity_out_of_range``, ``exceeds_available_balance``. All or nothing: on any error
+    nothing is written.
     """
     check_quantity(quantity)
     current = principal_of(uow, buyer.id)  # re-read: a suspension that just landed counts
@@ -389,6 +390,9 @@ def place_order_in(
     listing = get_listing(uow, listing_id)
     if listing.seller_id == buyer.id:
         raise Rejected("cannot_buy_own_listing", "a seller cannot buy their own listing")
+    if not principal_of(uow, listing.seller_id).is_active:
+        # A suspended seller cannot list; nor can their standing listings take new orders.
+        raise Rejected("seller_suspended", "this seller is suspended and takes no new orders")
     plain = quote_listing(title=listing.title, unit_price=listing.price, quantity=quantity)
     if quote is None:
         quote = plain
