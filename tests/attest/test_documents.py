@@ -219,7 +219,7 @@ def test_a_liabilities_root_has_no_expiry_and_reads_back() -> None:
         issuer_id="mkt_a", issuer_name="Market A", snapshot_id="snp_1",
         accounts=["wallet", "escrow"], tree="bonafide.merkle_sum_sha256/1",
         roots=[CurrencyRoot("USD", "cd" * 32, 5, 1), CurrencyRoot("EUR", "ab" * 32, 1700, 3)],
-        ledger_sequence=42, ledger_head="ef" * 32, issued_at=T0,
+        ledger_heads=[(0, 40, "ef" * 32), (1, 2, "ab" * 32)], issued_at=T0,
     )
     signed = sign_document(payload, key=KEY_A)
     result = verify(signed, now=T0 + timedelta(days=3_000))

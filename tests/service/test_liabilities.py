@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, and_, or_, select, text
 
 from bonafide.attest.keys import SigningKey
 from bonafide.errors import Forbidden, NotFound, Rejected
@@ -69,7 +69,7 @@ def test_publish_signs_one_root_per_currency_over_wallets_and_escrow(
     assert view.snapshot_id == published.snapshot_id
     body = view.to_json()
     assert body["document"]["payload"]["accounts"] == ["escrow", "wallet"]
-    assert body["document"]["payload"]["ledger"]["sequence"] == 3
+    assert body["document"]["payload"]["ledger"]["entries"] == 3
     assert body["keyring"]["market_id"] == "mkt_test"
     assert {w["code"] for w in body["warnings"]} == {"reserves_not_declared"}
 
@@ -210,14 +210,23 @@ def test_only_an_operator_declares_reserves(engine: Engine) -> None:
                                      amount=Money(1, "EUR"), note="x" * 501, now=NOW)
 
 
-def _replayed_liabilities(engine: Engine, sequence: int) -> dict[str, int]:
-    """Wallet balances re-derived from the journal up to ``sequence`` (single transfers only)."""
+def _replayed_liabilities(
+    engine: Engine, heads: tuple[tuple[int, int, str], ...]
+) -> dict[str, int]:
+    """Wallet balances re-derived from the journal entries up to the chains' ``heads`` (single
+    transfers only): exactly the entries the snapshot saw."""
     a, j = ledger_accounts.c, ledger_journal.c
+    if "lane" in j:  # the journal is chained in lanes; each head closes one lane
+        seen = or_(*(and_(j.lane == chain, j.lane_sequence <= number)
+                     for chain, number, _ in heads))
+    else:
+        [(_, number, _)] = heads
+        seen = j.sequence <= number
     with engine.connect() as c:
         owners = dict(c.execute(select(a.id, a.owner_id).where(a.kind == "wallet")).all())
         balances: dict[str, int] = {}
         for debit, credit, amount in c.execute(
-            select(j.debit_account_id, j.credit_account_id, j.amount).where(j.sequence <= sequence)
+            select(j.debit_account_id, j.credit_account_id, j.amount).where(seen)
         ):
             if credit in owners:
                 balances[owners[credit]] = balances.get(owners[credit], 0) + amount
@@ -277,9 +286,9 @@ def test_a_snapshot_taken_while_money_moves_is_one_point_of_the_ledger(
         for t in threads:
             t.join()
     assert not errors, errors
-    assert published[-1].ledger_sequence > published[0].ledger_sequence, "money moved meanwhile"
+    assert published[-1].ledger_entries > published[0].ledger_entries, "money moved meanwhile"
     for snap in published:
-        replayed = _replayed_liabilities(engine, snap.ledger_sequence)
+        replayed = _replayed_liabilities(engine, snap.ledger_heads)
         with engine.connect() as c:
             leaves = dict(c.execute(
                 select(liability_leaves.c.account, liability_leaves.c.balance)
@@ -355,7 +364,7 @@ def test_the_snapshot_read_is_one_repeatable_read_transaction(engine: Engine) ->
         if engine.dialect.name == "postgresql":
             level = uow.session.execute(text("SHOW transaction_isolation")).scalar_one()
             assert level == "repeatable read"
-        before = repo.ledger_head()
+        before = repo.ledger_heads()
         deposit(engine, "acc_late", 5)  # commits meanwhile, in another transaction
-        assert repo.ledger_head() == before, "the snapshot does not see later commits"
+        assert repo.ledger_heads() == before, "the snapshot does not see later commits"
         assert list(repo.liability_accounts(["wallet"])) == []

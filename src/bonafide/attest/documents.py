@@ -31,7 +31,8 @@ Payload types (every payload has ``type``, ``version``, ``issuer: {id, name}`` a
 ``bonafide.liabilities_root``
     A market's signed proof-of-liabilities root: ``snapshot_id``, ``accounts`` (the account kinds
     counted), ``tree`` (the construction), ``roots [{currency, root_hash, total, leaf_count}]``,
-    and ``ledger {sequence, head}``: the journal entry the snapshot was read at, which ties the
+    and ``ledger {entries, heads [{chain, sequence, hash}]}``: how many journal entries the
+    snapshot saw and the head of each hash chain of the journal at that moment, which ties the
     totals to one point of the hash-chained ledger.
     It does not expire: it states what was owed at ``issued_at``.
 
@@ -77,6 +78,8 @@ CLOCK_SKEW_MAX = timedelta(minutes=5)
 """How far in the future ``issued_at`` may lie before a document is refused."""
 
 TEXT_MAX = 2_000
+CHAINS_MAX = 64
+"""Limit on the journal's hash chains a liabilities root lists."""
 BASIS_POINTS = 10_000
 VERDICTS = ("confirmed", "refuted", "inconclusive")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -220,8 +223,16 @@ def _check_liabilities_root(p: dict[str, Any]) -> None:
     _fields(p, _COMMON | {"snapshot_id", "accounts", "tree", "roots", "ledger"},
             "a liabilities root")
     _need(_is_text(p["snapshot_id"]), "snapshot_id is text")
-    ledger = _fields(p["ledger"], {"sequence", "head"}, "ledger")
-    _need(_is_int(ledger["sequence"]) and _is_text(ledger["head"], 128), "ledger position")
+    ledger = _fields(p["ledger"], {"entries", "heads"}, "ledger")
+    _need(_is_int(ledger["entries"]), "ledger.entries is a count")
+    heads = ledger["heads"]
+    _need(isinstance(heads, list) and 0 < len(heads) <= CHAINS_MAX, "ledger.heads is a list")
+    for head in heads:
+        h = _fields(head, {"chain", "sequence", "hash"}, "a ledger head")
+        _need(_is_int(h["chain"]) and _is_int(h["sequence"]) and _is_text(h["hash"], 128),
+              "a ledger head is {chain, sequence, hash}")
+    _need(sum(h["sequence"] for h in heads) == ledger["entries"],
+          "ledger.entries is the sum of the chains' sequences")
     _need(isinstance(p["accounts"], list) and all(_is_text(a) for a in p["accounts"]),
           "accounts is a list of account kinds")
     _need(_is_text(p["tree"]), "tree names the construction")
@@ -496,11 +507,15 @@ def liabilities_root_payload(
     accounts: Iterable[str],
     tree: str,
     roots: Iterable[CurrencyRoot],
-    ledger_sequence: int,
-    ledger_head: str,
+    ledger_heads: Iterable[tuple[int, int, str]],
     issued_at: datetime,
 ) -> dict[str, Any]:
-    """A ``bonafide.liabilities_root`` payload: the signed statement of what the market owes."""
+    """A ``bonafide.liabilities_root`` payload: the signed statement of what the market owes.
+
+    ``ledger_heads`` are ``(chain, sequence, hash)``: each hash chain of the journal, its last
+    entry's number in that chain and hash, as the snapshot read them.
+    """
+    heads = sorted(ledger_heads)
     payload = {
         "type": LIABILITIES_ROOT,
         "version": 1,
@@ -509,7 +524,10 @@ def liabilities_root_payload(
         "accounts": sorted(accounts),
         "tree": tree,
         "roots": [r.to_json() for r in sorted(roots, key=lambda r: r.currency)],
-        "ledger": {"sequence": ledger_sequence, "head": ledger_head},
+        "ledger": {
+            "entries": sum(sequence for _, sequence, _ in heads),
+            "heads": [{"chain": c, "sequence": s, "hash": h} for c, s, h in heads],
+        },
         "issued_at": format_time(issued_at),
     }
     check_payload(payload)

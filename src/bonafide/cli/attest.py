@@ -148,8 +148,8 @@ def liabilities_publish(
     finally:
         container.close()
     totals = ", ".join(liabilities.format_amount(r.total, r.currency) for r in published.roots)
-    typer.echo(f"published {published.snapshot_id}: {published.accounts} accounts at journal "
-               f"entry {published.ledger_sequence}; liabilities {totals or 'none'}")
+    typer.echo(f"published {published.snapshot_id}: {published.accounts} accounts after "
+               f"{published.ledger_entries} journal entries; liabilities {totals or 'none'}")
     for warning in view.warnings:
         typer.echo(f"warning: {warning['code']}: {warning['detail']}")
     if out is not None:

@@ -13,8 +13,9 @@ Liabilities
     them is a liability. Leaves are labelled ``wallet:<owner id>`` and ``escrow:<name>``.
 Consistency
     The snapshot is read in one read-only transaction (REPEATABLE READ on PostgreSQL; one WAL
-    read transaction on SQLite) together with the journal head, so its totals are the ledger's at
-    that journal entry, and the signed root names the entry (``ledger.sequence``, ``ledger.head``).
+    read transaction on SQLite) together with the heads of the journal's hash chains, so its
+    totals are the ledger's after exactly those entries, and the signed root names them
+    (``ledger.entries``, ``ledger.heads``; an auditor with the journal can replay to that point).
     Building and signing happen after the read; the snapshot is stored in a second transaction.
 
 Formats a user handles (both plain JSON; only the embedded root document is signed)::
@@ -30,6 +31,7 @@ Formats a user handles (both plain JSON; only the embedded root document is sign
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from collections import OrderedDict
@@ -95,11 +97,20 @@ def account_label(row: LiabilityAccountRow) -> str:
 # --- publishing -----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class LedgerSnapshot:
-    """The liabilities as one consistent read found them, at journal entry ``sequence``."""
+    """The liabilities as one consistent read found them, with the journal chains' heads."""
 
-    sequence: int
-    head: str
+    heads: tuple[tuple[int, int, str], ...]
     rows: tuple[LiabilityAccountRow, ...]
+
+    @property
+    def entries(self) -> int:
+        """How many journal entries the snapshot saw (each chain is numbered without gaps)."""
+        return sum(sequence for _, sequence, _ in self.heads)
+
+    @property
+    def heads_digest(self) -> str:
+        lines = "".join(f"{c}:{s}:{h}\n" for c, s, h in self.heads)
+        return hashlib.sha256(lines.encode("ascii")).hexdigest()
 
     def by_currency(self) -> dict[str, list[Liability]]:
         grouped: dict[str, list[Liability]] = {}
@@ -115,9 +126,10 @@ def read_snapshot(uow: UnitOfWork) -> LedgerSnapshot:
     with uow:
         repo = uow.repo(LiabilityRepository)
         repo.begin_snapshot()
-        sequence, head = repo.ledger_head()
+        heads = tuple(repo.ledger_heads())
         rows = tuple(repo.liability_accounts([str(k) for k in LIABILITY_KINDS]))
-    return LedgerSnapshot(sequence, head, rows)
+    assert heads, "the journal has at least one chain head"
+    return LedgerSnapshot(heads, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +138,8 @@ class Published:
     issued_at: datetime
     document: bytes
     roots: tuple[CurrencyRoot, ...]
-    ledger_sequence: int
+    ledger_entries: int
+    ledger_heads: tuple[tuple[int, int, str], ...]
     accounts: int
 
 
@@ -157,7 +170,7 @@ def publish(
     payload = liabilities_root_payload(
         issuer_id=identity.market_id, issuer_name=identity.name, snapshot_id=snapshot_id,
         accounts=[str(k) for k in LIABILITY_KINDS], tree=TREE, roots=roots,
-        ledger_sequence=snapshot.sequence, ledger_head=snapshot.head, issued_at=now,
+        ledger_heads=snapshot.heads, issued_at=now,
     )
     document = sign_document(payload, key=identity.signing_key)
     leaves = (
@@ -168,7 +181,7 @@ def publish(
     with uow:
         uow.repo(LiabilityRepository).add_snapshot(
             SnapshotRow(snapshot_id, now, salt.hex(), identity.signing_key.key_id,
-                        snapshot.sequence, snapshot.head, document.decode("utf-8")),
+                        snapshot.entries, snapshot.heads_digest, document.decode("utf-8")),
             published_by=published_by,
             roots=[RootRow(r.currency, r.root_hash, r.total, r.leaf_count) for r in roots],
             leaves=leaves,
@@ -176,7 +189,8 @@ def publish(
         uow.commit()
     for currency, tree in trees.items():
         _remember(snapshot_id, currency, tree)
-    return Published(snapshot_id, now, document, roots, snapshot.sequence, len(snapshot.rows))
+    return Published(snapshot_id, now, document, roots, snapshot.entries, snapshot.heads,
+                     len(snapshot.rows))
 
 
 # --- the latest root, with reserves -----------------------------------------------------------

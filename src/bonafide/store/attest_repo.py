@@ -110,11 +110,11 @@ class LiabilityRepository:
                 "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
             )
 
-    def ledger_head(self) -> tuple[int, str]:
-        row = self.connection.execute(
-            select(ledger_chain.c.sequence, ledger_chain.c.hash).where(ledger_chain.c.id == 1)
-        ).one()
-        return int(row[0]), str(row[1])
+    def ledger_heads(self) -> list[tuple[int, int, str]]:
+        """``(chain, sequence, hash)`` of every hash chain of the journal (one row per chain)."""
+        c = ledger_chain.c
+        rows = self.connection.execute(select(c.id, c.sequence, c.hash).order_by(c.id))
+        return [(int(row[0]), int(row[1]), str(row[2])) for row in rows]
 
     def liability_accounts(self, kinds: Sequence[str]) -> Iterator[LiabilityAccountRow]:
         """Every account of ``kinds`` with its posted balance, streamed."""

@@ -4,8 +4,10 @@ Owns: these tables' definitions (migration ``0004_attest`` creates exactly this)
 SQLAlchemy and ``bonafide.store.base``.
 
 - ``liability_snapshots``: one row per published snapshot: the signed root document as issued
-  (canonical JSON), the ledger position it was read at, and the snapshot's salt. The salt is
-  secret to the market; each owner receives it with their own proof.
+  (canonical JSON), the ledger position it was read at (``ledger_sequence``: the number of
+  journal entries it saw; ``ledger_head``: SHA-256 of the chains' heads, which the document
+  lists), and the snapshot's salt. The salt is secret to the market; each owner receives it with
+  their own proof.
 - ``liability_roots``: per snapshot and currency, the root hash, total and leaf count (the same
   figures the signed document states, kept as columns to compare with declared reserves).
 - ``liability_leaves``: the snapshot's liabilities, one row per account and currency, so an
