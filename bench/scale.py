@@ -35,6 +35,14 @@ def peak_rss_bytes() -> int:
     return 0
 
 
+def rss_bytes() -> int:
+    """This process's current resident set (``VmRSS``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def cpu_seconds() -> float:
     """User + system CPU time of this process so far, from ``/proc/self/stat``."""
     import os
@@ -55,14 +63,19 @@ def generate(ratings: int, data: Path) -> Path:
 
 def run(ratings: int, args: argparse.Namespace) -> dict[str, Any]:
     source = generate(ratings, args.data)
-    stages: list[tuple[str, float]] = []
+    stages: list[tuple[str, float, float]] = []
     started = time.monotonic()
+    cluster: list[Any] = []
 
     def progress(message: str) -> None:
-        stages.append((message, round(time.monotonic() - started, 1)))
-        print(f"[{time.monotonic() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
+        # Seconds since the start, and the largest worker's resident memory (GB) right now.
+        rss = max(cluster[0].run(rss_bytes).values()) / 1e9
+        stages.append((message, round(time.monotonic() - started, 1), round(rss, 2)))
+        print(f"[{time.monotonic() - started:7.1f}s] {message} (worker {rss:.2f} GB)",
+              file=sys.stderr, flush=True)
 
     with open_cluster(n_workers=args.workers, memory_limit=args.memory_limit) as client:
+        cluster.append(client)
         ready = time.monotonic()
         runner, read = read_partitioned(source, rating_min=1.0, rating_max=5.0, client=client,
                                         progress=progress)
