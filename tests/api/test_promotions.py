@@ -147,3 +147,55 @@ def test_quotes_are_for_buyers_and_points_for_their_owner(live: Live) -> None:
     }
     hidden = live.client.get(f"/v1/accounts/{buyer.id}/points", headers=seller.headers)
     assert hidden.status_code == 404
+
+
+def test_ordering_a_quote_charges_exactly_its_total_and_a_refund_reverses_it(live: Live) -> None:
+    seller, buyer = live.seller(), live.buyer()
+    live.deposit(buyer, 10_000)
+    listing = live.listing(seller, price=2_000)
+    create(live, live.operator, offer(None, name="Market week", basis_points=2000))
+    live.client.post(
+        "/v1/promotions/budget",
+        json={"amount": {"value": 5_000, "currency": "EUR"}},
+        headers={**live.operator.headers, **idem()},
+    )
+    quoted = quote(live, buyer, listing["id"]).json()
+    ordered = live.client.post(
+        f"/v1/quotes/{quoted['id']}/order", headers={**buyer.headers, **idem()}
+    )
+    assert ordered.status_code == 201, ordered.text
+    order = ordered.json()
+    assert order["total"] == quoted["total"] == {"value": 1_600, "currency": "EUR"}
+    assert [line["kind"] for line in order["quote"]["lines"]] == ["item", "promotion"]
+    assert live.balance(buyer) == (10_000 - 1_600, 1_600)
+    again = live.client.post(
+        f"/v1/quotes/{quoted['id']}/order", headers={**buyer.headers, **idem()}
+    )
+    assert again.status_code == 409 and again.json()["code"] == "quote_already_ordered"
+    refunded = live.client.post(
+        f"/v1/orders/{order['id']}/refund", json={}, headers={**seller.headers, **idem()}
+    )
+    assert refunded.status_code == 200, refunded.text
+    assert live.balance(buyer) == (10_000, 0)
+    budget = live.client.get("/v1/promotions/budget/EUR", headers=live.operator.headers)
+    assert budget.json()["available"]["value"] == 5_000
+    # The live fixture runs `ledger verify` when the test ends; it must pass.
+
+
+def test_a_quote_whose_price_changed_is_refused_as_quote_changed(live: Live) -> None:
+    seller, buyer = live.seller(), live.buyer()
+    live.deposit(buyer, 10_000)
+    listing = live.listing(seller, price=2_000)
+    pid = create(live, seller, offer(listing["id"])).json()["id"]
+    quoted = quote(live, buyer, listing["id"]).json()
+    live.client.patch(f"/v1/promotions/{pid}", json={"active": False}, headers=seller.headers)
+    refused = live.client.post(
+        f"/v1/quotes/{quoted['id']}/order", headers={**buyer.headers, **idem()}
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "quote_changed"
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    stranger = live.buyer()
+    hidden = live.client.post(
+        f"/v1/quotes/{quoted['id']}/order", headers={**stranger.headers, **idem()}
+    )
+    assert hidden.status_code == 404 and hidden.json()["code"] == "quote_not_found"

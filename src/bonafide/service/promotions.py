@@ -542,7 +542,7 @@ def order_quote_in(
     if not _same(row.priced, priced):
         raise Conflict("quote_changed", "the price changed since the quote; ask for a new one")
     _reserve(uow, priced=priced, buyer_id=buyer.id)
-    view = orders.place_order_in(  # type: ignore[call-arg]  # the quote hook lands at 16:10
+    view = orders.place_order_in(
         uow,
         buyer=buyer,
         listing_id=row.listing_id,
