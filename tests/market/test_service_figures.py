@@ -253,3 +253,11 @@ def test_figures_serialise_to_json(figures: ServiceFigures) -> None:
     data = figures.to_json()
     assert data["answered_within_24h"] == {"numerator": 3, "denominator": 5, "share": 0.6}
     assert len(figures.heat_map_json()) == 7
+
+
+def test_a_dispute_open_for_years_still_gets_a_business_time_figure() -> None:
+    old = DisputeRecord(opened_at=at(1, 5, 10, year=2023), resolved_at=at(3, 10, 10))
+    figures = compute_figures(threads=[], disputes=[old], orders=[], hours=HOURS, now=NOW)
+    assert figures.dispute_resolution.count == 1
+    business = figures.dispute_resolution_business.median_seconds
+    assert business is not None and 0 < business <= 800 * 8 * 3600

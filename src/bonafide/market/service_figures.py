@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from bonafide.market.hours import BusinessHours
+from bonafide.market.hours import SPAN_DAYS_MAX, BusinessHours
 from bonafide.market.support import Message, Role, Thread
 
 WINDOW = timedelta(days=90)
@@ -256,6 +256,77 @@ class _Tally:
         return Ratio(*self.wall), Ratio(*self.business)
 
 
+@dataclass
+class _Threads:
+    """What one pass over the threads gathers (first responses, shares, heat-map cells)."""
+
+    hours: BusinessHours
+    now: datetime
+    start: datetime
+    counted: int = 0
+    first_wall: list[int] = field(default_factory=list)
+    first_business: list[int] = field(default_factory=list)
+    within_24h: _Tally | None = None
+    after_hours: _Tally | None = None
+    cells: list[list[tuple[list[int], list[int], list[int]]]] = field(
+        default_factory=lambda: [[([], [], [0]) for _ in range(24)] for _ in range(7)]
+    )
+
+    def __post_init__(self) -> None:
+        self.within_24h = _Tally(hours=self.hours, now=self.now, limit=ANSWER_WITHIN)
+        self.after_hours = _Tally(hours=self.hours, now=self.now, limit=AFTER_HOURS_WITHIN)
+
+    def inside(self, at: datetime) -> bool:
+        return self.start <= at < self.now
+
+    def add(self, record: ThreadRecord) -> None:
+        assert self.within_24h is not None and self.after_hours is not None
+        messages = [m for m in record.messages if m.sent_at < self.now]
+        buyer = _buyer_messages(messages)
+        if buyer and self.inside(buyer[0].sent_at):
+            self.counted += 1
+            first = buyer[0].sent_at
+            reply = _reply_to(buyer[0], messages)
+            self.within_24h.add(first, None if reply is None else reply.sent_at)
+            if reply is not None:
+                self.first_wall.append(_seconds(reply.sent_at - first))
+                self.first_business.append(_business_seconds(self.hours, first, reply.sent_at))
+        zone = self.hours.zone
+        for message in (m for m in buyer if self.inside(m.sent_at)):
+            reply = _reply_to(message, messages)
+            replied_at = None if reply is None else reply.sent_at
+            if not self.hours.is_open(message.sent_at):
+                self.after_hours.add(message.sent_at, replied_at)
+            local = message.sent_at.astimezone(zone)
+            wall, business, unanswered = self.cells[local.weekday()][local.hour]
+            if replied_at is None:
+                unanswered[0] += 1
+            else:
+                wall.append(_seconds(replied_at - message.sent_at))
+                business.append(_business_seconds(self.hours, message.sent_at, replied_at))
+
+    def heat_map(self) -> tuple[tuple[HeatCell, ...], ...]:
+        return tuple(
+            tuple(
+                HeatCell(
+                    answered=len(wall),
+                    unanswered=unanswered[0],
+                    median_seconds=nearest_rank(sorted(wall), 50),
+                    median_business_seconds=nearest_rank(sorted(business), 50),
+                )
+                for wall, business, unanswered in row
+            )
+            for row in self.cells
+        )
+
+
+def _business_seconds(hours: BusinessHours, start: datetime, end: datetime) -> int:
+    """Business seconds in ``[start, end)``, counting at most the last ``SPAN_DAYS_MAX`` days
+    (a dispute open for years still gets a figure instead of an error)."""
+    start = max(start, end - timedelta(days=SPAN_DAYS_MAX))
+    return _seconds(hours.business_time_between(start, end))
+
+
 def compute_figures(
     *,
     threads: Sequence[ThreadRecord],
@@ -266,86 +337,39 @@ def compute_figures(
     window: timedelta = WINDOW,
 ) -> ServiceFigures:
     """Every figure of the module docstring for one seller, as of ``now``."""
-    start = now - window
-
-    def inside(at: datetime) -> bool:
-        return start <= at < now
-
-    first_wall: list[int] = []
-    first_business: list[int] = []
-    within_24h = _Tally(hours=hours, now=now, limit=ANSWER_WITHIN)
-    after_hours = _Tally(hours=hours, now=now, limit=AFTER_HOURS_WITHIN)
-    cells: list[list[tuple[list[int], list[int], list[int]]]] = [
-        [([], [], [0]) for _ in range(24)] for _ in range(7)
-    ]
-    counted_threads = 0
-    zone = hours.zone
+    tally = _Threads(hours=hours, now=now, start=now - window)
     for record in threads:
-        messages = [m for m in record.messages if m.sent_at < now]
-        buyer = _buyer_messages(messages)
-        if buyer and inside(buyer[0].sent_at):
-            counted_threads += 1
-            reply = _reply_to(buyer[0], messages)
-            within_24h.add(buyer[0].sent_at, None if reply is None else reply.sent_at)
-            if reply is not None:
-                first_wall.append(_seconds(reply.sent_at - buyer[0].sent_at))
-                first_business.append(
-                    _seconds(hours.business_time_between(buyer[0].sent_at, reply.sent_at))
-                )
-        for message in buyer:
-            if not inside(message.sent_at):
-                continue
-            reply = _reply_to(message, messages)
-            replied_at = None if reply is None else reply.sent_at
-            if not hours.is_open(message.sent_at):
-                after_hours.add(message.sent_at, replied_at)
-            local = message.sent_at.astimezone(zone)
-            wall, business, unanswered = cells[local.weekday()][local.hour]
-            if replied_at is None:
-                unanswered[0] += 1
-            else:
-                wall.append(_seconds(replied_at - message.sent_at))
-                business.append(_seconds(hours.business_time_between(message.sent_at, replied_at)))
-    resolved = [d for d in disputes if d.resolved_at is not None and inside(d.resolved_at)]
-    placed = [o for o in orders if inside(o.placed_at)]
+        tally.add(record)
+    assert tally.within_24h is not None and tally.after_hours is not None
+    resolved = [
+        (d.opened_at, d.resolved_at)
+        for d in disputes
+        if d.resolved_at is not None and tally.inside(d.resolved_at)
+    ]
+    placed = [o for o in orders if tally.inside(o.placed_at)]
     ratings = [
         r.thread.csat
         for r in threads
-        if r.thread.csat is not None and r.thread.csat_at is not None and inside(r.thread.csat_at)
+        if r.thread.csat is not None
+        and r.thread.csat_at is not None
+        and tally.inside(r.thread.csat_at)
     ]
-    within, within_business = within_24h.ratios()
-    coverage, coverage_business = after_hours.ratios()
+    within, within_business = tally.within_24h.ratios()
+    coverage, coverage_business = tally.after_hours.ratios()
     return ServiceFigures(
-        window_start=start,
+        window_start=tally.start,
         window_end=now,
-        threads=counted_threads,
-        first_response=Durations.of(first_wall),
-        first_response_business=Durations.of(first_business),
+        threads=tally.counted,
+        first_response=Durations.of(tally.first_wall),
+        first_response_business=Durations.of(tally.first_business),
         answered_within_24h=within,
         answered_within_24h_business=within_business,
         after_hours_coverage=coverage,
         after_hours_coverage_business=coverage_business,
-        heat_map=tuple(
-            tuple(
-                HeatCell(
-                    answered=len(wall),
-                    unanswered=unanswered[0],
-                    median_seconds=nearest_rank(sorted(wall), 50),
-                    median_business_seconds=nearest_rank(sorted(business), 50),
-                )
-                for wall, business, unanswered in row
-            )
-            for row in cells
-        ),
-        dispute_resolution=Durations.of(
-            [_seconds(d.resolved_at - d.opened_at) for d in resolved if d.resolved_at]
-        ),
+        heat_map=tally.heat_map(),
+        dispute_resolution=Durations.of([_seconds(b - a) for a, b in resolved]),
         dispute_resolution_business=Durations.of(
-            [
-                _seconds(hours.business_time_between(d.opened_at, d.resolved_at))
-                for d in resolved
-                if d.resolved_at
-            ]
+            [_business_seconds(hours, a, b) for a, b in resolved]
         ),
         disputes_open=sum(1 for d in disputes if d.resolved_at is None or d.resolved_at >= now),
         orders=len(placed),
@@ -353,9 +377,7 @@ def compute_figures(
         dispute_rate=Ratio(sum(o.disputed for o in placed), len(placed)),
         defect_rate=Ratio(sum(o.defect for o in placed), len(placed)),
         csat=Csat(
-            count=len(ratings),
-            total=sum(ratings),
-            satisfied=sum(1 for r in ratings if r >= 4),
+            count=len(ratings), total=sum(ratings), satisfied=sum(1 for r in ratings if r >= 4)
         ),
     )
 
