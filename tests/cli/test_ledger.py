@@ -67,12 +67,12 @@ def test_verify_exits_non_zero_and_names_a_tampered_entry(
 def test_verify_names_a_deleted_entry(
     engine: Engine, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fill(engine)
+    fill(engine)  # one batch: entries 2..6 are consecutive on one lane
     with engine.begin() as c:
         c.execute(text("DELETE FROM ledger_journal WHERE sequence = 3"))
     assert exit_code(["ledger", "verify", "--db", database_url]) == 1
     out = capsys.readouterr().out
-    assert "entry_missing" in out and "entry 3" in out
+    assert "entry_missing" in out and "entry 4 (t2)" in out
 
 
 def test_walkthrough_tells_the_escrow_story_and_ends_verified(

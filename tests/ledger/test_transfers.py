@@ -253,38 +253,51 @@ def test_account_keys_give_one_wallet_per_owner_and_currency() -> None:
 
 
 # --- journal and audit, pure -------------------------------------------------------------------
-def sealed_journal() -> tuple[list[StoredAccount], list[JournalEntry], tuple[int, str]]:
+Heads = dict[int, tuple[int, str]]
+
+
+def sealed_journal() -> tuple[list[StoredAccount], list[JournalEntry], Heads]:
     empty = {a.id: AccountState(a.id, a.kind, Balance(a.currency)) for a in accounts().values()}
     result = plan([TransferSpec("d", EXT, ALICE, eur(1_000)), hold("h", 600), post("p", "h", 500),
                    hold("h2", 100)], state=empty)
-    entries, _ = seal(result.new, head_sequence=0, head_hash=GENESIS_HASH)
+    # Two lanes, as two concurrent writers would leave them: odd entries on lane 0, even on 1.
+    entries = []
+    lanes = {0: (0, GENESIS_HASH), 1: (0, GENESIS_HASH)}
+    for sequence, transfer in enumerate(result.new, start=1):
+        lane = sequence % 2
+        [entry], _ = seal([transfer], sequences=[sequence], lane=lane,
+                          lane_sequence=lanes[lane][0], lane_hash=lanes[lane][1])
+        lanes[lane] = (entry.lane_sequence, entry.hash)
+        entries.append(entry)
     stored = []
     for account_id, state in empty.items():
         b = result.balances.get(account_id, state.balance)
         stored.append(StoredAccount(account_id, str(state.kind), state.currency,
                                     b.debits_pending, b.debits_posted, b.credits_pending,
                                     b.credits_posted))
-    return stored, entries, (entries[-1].sequence, entries[-1].hash)
+    return stored, entries, lanes
 
 
 def audit(
-    stored: list[StoredAccount], entries: list[JournalEntry], head: tuple[int, str],
-    holds: set[str],
+    stored: list[StoredAccount], entries: list[JournalEntry], heads: Heads, holds: set[str],
 ) -> list[tuple[str, int | None]]:
     run = Audit(stored)
     for entry in entries:
         run.feed(entry)
-    report = run.finish(head_sequence=head[0], head_hash=head[1], open_holds=holds)
+    report = run.finish(heads=heads, open_holds=holds)
     assert report.ok == (not report.problems)
     return [(p.code, p.entry or p.account) for p in report.problems]
 
 
-def test_the_chain_links_each_entry_to_the_one_before() -> None:
+def test_each_lane_links_each_entry_to_the_lanes_one_before() -> None:
     _, entries, _ = sealed_journal()
-    assert entries[0].prev_hash == GENESIS_HASH
-    for before, after in itertools.pairwise(entries):
-        assert after.prev_hash == before.hash and after.sequence == before.sequence + 1
-        assert entry_hash(after) == after.hash
+    for lane in (0, 1):
+        chain = [e for e in entries if e.lane == lane]
+        assert chain[0].prev_hash == GENESIS_HASH
+        assert [e.lane_sequence for e in chain] == list(range(1, len(chain) + 1))
+        for before, after in itertools.pairwise(chain):
+            assert after.prev_hash == before.hash
+            assert entry_hash(after) == after.hash
 
 
 def test_audit_of_an_untouched_journal_finds_nothing() -> None:
@@ -298,9 +311,11 @@ def test_audit_names_a_changed_amount_a_missing_entry_and_a_cut_off_end() -> Non
     found = audit(stored, changed, head, {"h2"})
     assert found[0] == ("entry_hash_mismatch", 3)
     assert ("account_balance_mismatch", ALICE) in found
+    # Entry 2 is lane 0's first; without it lane 0 starts at position 2, at entry 4.
     missing = [e for e in entries if e.sequence != 2]
-    assert audit(stored, missing, head, {"h2"})[0] == ("entry_missing", 2)
-    assert ("journal_head_mismatch", 4) in audit(stored, entries[:-1], head, {"h2"})
+    assert ("entry_missing", 4) in audit(stored, missing, head, {"h2"})
+    # Entry 4 (lane 0's last) removed: the head of lane 0 no longer matches its last entry, 2.
+    assert ("journal_head_mismatch", 2) in audit(stored, entries[:-1], head, {"h2"})
 
 
 def test_audit_names_a_rehashed_entry_by_the_broken_link_after_it() -> None:
@@ -308,7 +323,8 @@ def test_audit_names_a_rehashed_entry_by_the_broken_link_after_it() -> None:
     forged = entries[1]._replace(amount=1)
     forged = forged._replace(hash=entry_hash(forged))
     found = audit(stored, [entries[0], forged, *entries[2:]], head, {"h2"})
-    assert found[0] == ("entry_chain_broken", 3)
+    assert ("entry_chain_broken", 4) in found  # the next entry of entry 2's lane
+    assert ("entry_hash_mismatch", 2) not in found  # the forger recomputed its hash
 
 
 def test_audit_finds_a_balance_changed_on_the_account_row_and_a_lost_hold() -> None:

@@ -144,6 +144,8 @@ class LedgerMachine(RuleBasedStateMachine):
             for table in ("ledger_holds", "ledger_journal", "ledger_accounts"):
                 c.execute(text(f"DELETE FROM {table}"))
             c.execute(text(f"UPDATE ledger_chain SET sequence = 0, hash = '{'0' * 64}'"))
+            if c.dialect.name == "postgresql":
+                c.execute(text("ALTER SEQUENCE ledger_journal_sequence RESTART"))
         # Start every history with funded wallets, so most steps can move money.
         for owner, currency in (("ann", "EUR"), ("ben", "EUR"), ("cat", "USD")):
             self.open_account(AccountKind.WALLET, owner, currency)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from bonafide.ledger.journal import GENESIS_HASH
-from bonafide.store.ledger_tables import ledger_chain
+from bonafide.store.ledger_tables import LANES, ledger_chain
 from bonafide.store.migrate import current, head, schema_differences
 
 
@@ -22,7 +22,8 @@ def test_the_ledger_tables_match_migration_0001(engine: Engine) -> None:
     assert ledger_only == []
 
 
-def test_the_journal_head_starts_at_genesis(engine: Engine) -> None:
+def test_every_journal_lane_starts_at_genesis(engine: Engine) -> None:
     with engine.connect() as c:
-        rows = c.execute(select(ledger_chain.c.id, ledger_chain.c.sequence, ledger_chain.c.hash))
-        assert rows.all() == [(1, 0, GENESIS_HASH)]
+        rows = c.execute(select(ledger_chain.c.id, ledger_chain.c.sequence, ledger_chain.c.hash)
+                         .order_by(ledger_chain.c.id))
+        assert rows.all() == [(lane, 0, GENESIS_HASH) for lane in range(LANES)]

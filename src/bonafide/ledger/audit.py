@@ -6,10 +6,11 @@ caller streams rows from the database; nothing here does I/O.
 
 What is checked, and the problem code when it fails:
 
-- the sequence has no gaps (``entry_missing``) and only grows (``entry_out_of_order``);
+- each lane is numbered without gaps (``entry_missing``, naming the lane position and the
+  entries around it) and in the journal's order (``entry_out_of_order``);
 - each entry's hash matches its fields (``entry_hash_mismatch``) and its ``prev_hash`` is the
-  hash of the entry before (``entry_chain_broken``); the chain head row matches the last entry
-  (``journal_head_mismatch``, which catches entries removed from the end);
+  hash of its lane's entry before (``entry_chain_broken``); each lane's head row matches the
+  lane's last entry (``journal_head_mismatch``, which catches entries removed from the end);
 - each pending transfer is resolved at most once, by a post or void that names it and moves no
   more than it reserved (``pending_transfer_resolved_twice``, ``pending_transfer_not_found``,
   ``post_exceeds_pending_amount``, ``resolution_accounts_differ``);
@@ -24,7 +25,8 @@ What is checked, and the problem code when it fails:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,8 +112,8 @@ class Audit:
         self.below_zero_reported: set[int] = set()
         self.problems: list[Problem] = []
         self.problems_total = 0
-        self.expected = 1
-        self.prev_hash = GENESIS_HASH
+        # Per lane: the last lane position seen, its hash, and its entry's sequence.
+        self.lanes: dict[int, tuple[int, str, int]] = {}
         self.count = 0
 
     def _problem(self, problem: Problem) -> None:
@@ -123,28 +125,33 @@ class Audit:
         self._problem(Problem(code, detail, entry=e.sequence, transfer_id=e.id))
 
     def feed(self, e: JournalEntry) -> None:
+        """Check and replay the next entry; entries come in ``sequence`` order."""
         self.count += 1
-        gap = False
-        if e.sequence != self.expected:
-            gap = True
-            if e.sequence > self.expected:
-                missing = (
-                    f"entry {self.expected}"
-                    if e.sequence == self.expected + 1
-                    else f"entries {self.expected} to {e.sequence - 1}"
-                )
-                self._problem(
-                    Problem("entry_missing", f"{missing} missing before entry {e.sequence}",
-                            entry=self.expected)
-                )
-            else:
-                self._entry_problem(e, "entry_out_of_order", f"expected {self.expected}")
-        self.expected = e.sequence + 1
+        position, prev_hash, prev_entry = self.lanes.get(e.lane, (0, GENESIS_HASH, 0))
+        gap = e.lane_sequence != position + 1
+        if e.lane_sequence > position + 1:
+            missing = (
+                f"position {position + 1}"
+                if e.lane_sequence == position + 2
+                else f"positions {position + 1} to {e.lane_sequence - 1}"
+            )
+            after = f"after entry {prev_entry} " if prev_entry else ""
+            self._entry_problem(
+                e, "entry_missing", f"lane {e.lane}: {missing} missing {after}before this entry"
+            )
+        elif gap:
+            self._entry_problem(
+                e, "entry_out_of_order", f"lane {e.lane}: position {e.lane_sequence} "
+                f"after position {position}"
+            )
         if entry_hash(e) != e.hash:
             self._entry_problem(e, "entry_hash_mismatch", "stored fields do not match the hash")
-        if e.prev_hash != self.prev_hash and not gap:
-            self._entry_problem(e, "entry_chain_broken", "prev_hash is not the previous entry's")
-        self.prev_hash = e.hash
+        if e.prev_hash != prev_hash and not gap:
+            self._entry_problem(
+                e, "entry_chain_broken", f"prev_hash is not the hash of lane {e.lane}'s previous "
+                f"entry ({prev_entry})"
+            )
+        self.lanes[e.lane] = (e.lane_sequence, e.hash, e.sequence)
         self._replay(e)
 
     def _counters(self, e: JournalEntry, account_id: int) -> list[int]:
@@ -211,17 +218,22 @@ class Audit:
         self._entry_problem(e, "balance_below_zero", f"account {account_id} goes below zero")
 
     def finish(
-        self, *, head_sequence: int, head_hash: str, open_holds: Iterable[str]
+        self, *, heads: Mapping[int, tuple[int, str]], open_holds: Iterable[str]
     ) -> VerifyReport:
-        if (head_sequence, head_hash) != (self.expected - 1, self.prev_hash):
-            self._problem(
-                Problem(
-                    "journal_head_mismatch",
-                    f"head says entry {head_sequence} ({head_hash[:12]}), the journal ends at "
-                    f"entry {self.expected - 1} ({self.prev_hash[:12]})",
-                    entry=head_sequence,
+        """Compare with the stored lane heads (lane → position, hash), accounts and holds."""
+        for lane in sorted(set(heads) | set(self.lanes)):
+            head = heads.get(lane)
+            position, last_hash, last_entry = self.lanes.get(lane, (0, GENESIS_HASH, 0))
+            if head != (position, last_hash):
+                said = "no head" if head is None else f"position {head[0]} ({head[1][:12]})"
+                self._problem(
+                    Problem(
+                        "journal_head_mismatch",
+                        f"lane {lane}: the head says {said}, the journal ends at position "
+                        f"{position} ({last_hash[:12]})",
+                        entry=last_entry or None,
+                    )
                 )
-            )
         self._compare_accounts()
         holds = set(open_holds)
         for pending_id in sorted(set(self.open) - holds):
@@ -231,11 +243,16 @@ class Audit:
         return VerifyReport(
             ok=self.problems_total == 0,
             entries=self.count,
-            head=self.prev_hash,
+            head=self.head(),
             accounts=len(self.accounts),
             problems=self.problems,
             problems_total=self.problems_total,
         )
+
+    def head(self) -> str:
+        """One hash that commits to every lane's head: SHA-256 over ``lane:hash`` lines."""
+        lines = "".join(f"{lane}:{h}\n" for lane, (_, h, _) in sorted(self.lanes.items()))
+        return hashlib.sha256(lines.encode()).hexdigest() if lines else GENESIS_HASH
 
     def _compare_accounts(self) -> None:
         sums: dict[str, list[int]] = {}

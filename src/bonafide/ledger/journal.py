@@ -1,14 +1,20 @@
-"""The journal: append-only, gap-free and hash-chained entries, one per transfer.
+"""The journal: append-only, hash-chained entries, one per transfer.
 
 Owns: ``JournalEntry`` (the stored form of a transfer), its canonical bytes and hash, ``seal``
-(which numbers and chains new transfers after the current head) and the conversions between
+(which numbers and chains new transfers after a lane's head) and the conversions between
 entries and ``Transfer``. Imports: the standard library and ``bonafide.ledger.model``.
 
-Each entry's ``hash`` is SHA-256 over the canonical bytes of its own fields followed by the
-previous entry's hash; the first entry follows ``GENESIS_HASH``. Changing any stored field, or
-removing an entry, breaks the chain at that entry (``bonafide.ledger.audit`` names it). Times are
-stored as integer microseconds since 1970 (UTC) so that what is hashed is exactly what is stored,
-on every database.
+Every entry has a ``sequence`` that orders the whole journal (an entry that depends on another,
+through an account or a pending transfer, always has the larger one) and a place in one *lane*:
+``lane_sequence`` numbers each lane 1, 2, 3, ... without gaps, and ``prev_hash`` is the hash of
+the lane's previous entry (``GENESIS_HASH`` for its first). Several lanes let several
+transactions commit at once while each lane stays a chain; with one lane (SQLite) it is the
+classic single chain.
+
+Each entry's ``hash`` is SHA-256 over the canonical bytes of its own fields, ``prev_hash``
+included. Changing any stored field, or removing an entry, breaks its lane at that entry
+(``bonafide.ledger.audit`` names it). Times are stored as integer microseconds since 1970 (UTC)
+so that what is hashed is exactly what is stored, on every database.
 
 Canonical bytes are compact JSON of the field list in the order of ``JournalEntry`` (without the
 hash): JSON escapes every string unambiguously, and the C encoder is fast enough to verify a
@@ -18,6 +24,7 @@ million entries in a few seconds.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -32,7 +39,7 @@ from bonafide.ledger.model import (
 from bonafide.money import Money
 
 GENESIS_HASH = "0" * 64
-"""The ``prev_hash`` of entry 1."""
+"""The ``prev_hash`` of the first entry of every lane."""
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -54,6 +61,8 @@ class JournalEntry(NamedTuple):
     """One stored journal row, fields in canonical order (the row order of the journal table)."""
 
     sequence: int
+    lane: int
+    lane_sequence: int
     id: str
     kind: str
     debit_account_id: int
@@ -69,26 +78,39 @@ class JournalEntry(NamedTuple):
     hash: str
 
 
+_HASHED_FIELDS = 15  # every field of JournalEntry but the hash itself
+
+
 def entry_hash(entry: Sequence[object]) -> str:
     """SHA-256 (hex) of the canonical bytes of ``entry``'s fields, ``prev_hash`` included.
 
     ``entry`` is a ``JournalEntry`` or any sequence with its fields in that order; the final
     ``hash`` field, when present, is left out.
     """
-    return _sha256(_encode(list(entry[:13])).encode()).hexdigest()
+    return _sha256(_encode(list(entry[:_HASHED_FIELDS])).encode()).hexdigest()
 
 
 def seal(
-    transfers: Sequence[Transfer], *, head_sequence: int, head_hash: str
+    transfers: Sequence[Transfer],
+    *,
+    sequences: Sequence[int],
+    lane: int,
+    lane_sequence: int,
+    lane_hash: str,
 ) -> tuple[list[JournalEntry], list[Transfer]]:
-    """Number and chain ``transfers`` after the head; return their entries and sequenced forms."""
+    """Chain ``transfers`` onto ``lane`` after its head (``lane_sequence``, ``lane_hash``),
+    numbering them with ``sequences`` (ascending, one each); return entries and sequenced forms."""
+    assert len(sequences) == len(transfers)
+    assert all(a < b for a, b in itertools.pairwise(sequences))
     entries: list[JournalEntry] = []
     sealed: list[Transfer] = []
-    sequence, prev = head_sequence, head_hash
-    for t in transfers:
-        sequence += 1
+    prev = lane_hash
+    for t, sequence in zip(transfers, sequences, strict=True):
+        lane_sequence += 1
         fields = (
             sequence,
+            lane,
+            lane_sequence,
             t.id,
             str(t.kind),
             int(t.debit_account_id),

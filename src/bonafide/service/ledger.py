@@ -28,10 +28,12 @@ How ``execute`` stays correct under concurrency (the order matters):
 3. under those locks read the stored transfers with the batch's ids (so a retry that raced its
    first attempt sees it and returns it), then lock the holds being resolved;
 4. plan the batch in the pure ledger, which raises the first named error;
-5. lock the journal head last, seal the new entries onto the chain, and write everything.
+5. draw journal sequence numbers (after the account locks, so an entry that depends on another
+   is numbered after it), lock one free journal lane, seal the new entries onto it, and write.
 
-Every transaction takes its locks in that order, so none deadlocks, and the journal head is held
-only for the short write at the end.
+Every transaction takes its locks in that order, so none deadlocks, and a lane is held only for
+the short write at the end; with several lanes, several transactions flush their commits to disk
+together instead of queueing behind one chain head.
 """
 
 from __future__ import annotations
@@ -201,8 +203,9 @@ def _execute(
     if not plan.new:
         return plan.results
     # 5. Seal onto the chain and write.
-    head_sequence, head_hash = repo.lock_head()
-    entries, sealed = seal(plan.new, head_sequence=head_sequence, head_hash=head_hash)
+    lane, lane_sequence, lane_hash, sequences = repo.lock_lane(entries=len(plan.new))
+    entries, sealed = seal(plan.new, sequences=sequences, lane=lane,
+                           lane_sequence=lane_sequence, lane_hash=lane_hash)
     repo.append(
         entries,
         holds_opened=[
@@ -210,8 +213,8 @@ def _execute(
             for t in plan.holds_opened
         ],
         holds_closed=plan.holds_closed,
+        balances=plan.balances,
     )
-    repo.update_balances(plan.balances)
     by_id = {t.id: t for t in sealed}
     return [by_id.get(t.id, t) for t in plan.results]
 
@@ -310,10 +313,8 @@ def verify(uow: UnitOfWork) -> VerifyReport:
     with uow:
         repo = _repo(uow)
         repo.begin_snapshot()
-        head_sequence, head_hash = repo.head()
+        heads = repo.heads()
         audit = Audit(repo.stored_accounts())
         for entry in repo.journal():
             audit.feed(entry)
-        return audit.finish(
-            head_sequence=head_sequence, head_hash=head_hash, open_holds=repo.hold_ids()
-        )
+        return audit.finish(heads=heads, open_holds=repo.hold_ids())

@@ -5,10 +5,10 @@ Owns: every SQL statement on the ledger tables. Imports: SQLAlchemy, ``bonafide.
 plans, ``bonafide.service.ledger`` calls this in the order that makes concurrent batches safe.
 
 Locking (PostgreSQL, READ COMMITTED): ``lock_accounts`` takes ``FOR UPDATE`` row locks in
-ascending id order, ``lock_holds`` locks the holds a batch resolves, and ``lock_head`` locks the
-journal head last, so every transaction takes its locks in the same order (accounts, holds, head)
-and none can deadlock. On SQLite the unit of work's ``BEGIN IMMEDIATE`` already serialises
-writers, so no row locks are taken.
+ascending id order, ``lock_holds`` locks the holds a batch resolves, and ``lock_lane`` locks one
+journal lane's head last, so every transaction takes its locks in the same order (accounts,
+holds, one lane) and none can deadlock. On SQLite the unit of work's ``BEGIN IMMEDIATE``
+already serialises writers, so no row locks are taken.
 
 Statements are Core, with executemany for the batch path: a batch of a thousand transfers is a
 handful of round trips, not thousands of ORM objects.
@@ -16,7 +16,8 @@ handful of round trips, not thousands of ORM objects.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+import random
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -27,11 +28,8 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
-    delete,
     func,
-    insert,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -50,7 +48,13 @@ from bonafide.ledger.model import (
     TransferState,
 )
 from bonafide.ledger.transfers import resolved_state
-from bonafide.store.ledger_tables import ledger_accounts, ledger_chain, ledger_holds, ledger_journal
+from bonafide.store.ledger_tables import (
+    LANES,
+    ledger_accounts,
+    ledger_chain,
+    ledger_holds,
+    ledger_journal,
+)
 
 JOURNAL_CHUNK_ROWS = 20_000
 """Rows fetched per round trip when streaming the journal."""
@@ -62,22 +66,38 @@ _JOURNAL_COLUMNS = tuple(ledger_journal.c)
 _RESOLUTION = aliased(ledger_journal, name="resolution")
 
 _JOURNAL_NAMES = ", ".join(c.name for c in _JOURNAL_COLUMNS)
+COPY_ROWS_MIN = 64
+"""From this many entries on, PostgreSQL gets them by COPY rather than by INSERT."""
+
+# Raw statements for the write path (built from the tables' own column names, never from input):
+# a thousand-row batch must not pay SQLAlchemy's per-statement compile, and PostgreSQL gets
+# them all in one pipeline.
 _COPY_JOURNAL = f"COPY ledger_journal ({_JOURNAL_NAMES}) FROM STDIN"
-# Built from the table's own column names, never from input.
 _INSERT_JOURNAL = (
     f"INSERT INTO ledger_journal ({_JOURNAL_NAMES}) "  # noqa: S608
     f"VALUES ({', '.join('?' for _ in _JOURNAL_COLUMNS)})"
 )
-
-_update_balance = (
-    update(ledger_accounts)
-    .where(_A.id == bindparam("b_id"))
-    .values(
-        debits_pending=bindparam("b_dp"),
-        debits_posted=bindparam("b_dpo"),
-        credits_pending=bindparam("b_cp"),
-        credits_posted=bindparam("b_cpo"),
-    )
+_INSERT_JOURNAL_PG = _INSERT_JOURNAL.replace("?", "%s")
+_INSERT_HOLD = "INSERT INTO ledger_holds (transfer_id, expires_at_us) VALUES (?, ?)"
+_INSERT_HOLD_PG = _INSERT_HOLD.replace("?", "%s")
+_DELETE_HOLD = "DELETE FROM ledger_holds WHERE transfer_id = ?"
+_DELETE_HOLDS_PG = "DELETE FROM ledger_holds WHERE transfer_id = ANY(%s)"
+_UPDATE_COUNTERS = (
+    "UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, "
+    "credits_posted = ? WHERE id = ?"
+)
+_UPDATE_COUNTERS_PG = _UPDATE_COUNTERS.replace("?", "%s")
+_UPDATE_LANE = "UPDATE ledger_chain SET sequence = ?, hash = ? WHERE id = ?"
+_UPDATE_LANE_PG = _UPDATE_LANE.replace("?", "%s")
+_LOCK_FREE_LANE = (
+    "WITH lane AS (SELECT id, sequence, hash FROM ledger_chain ORDER BY random() LIMIT 1 "
+    "FOR UPDATE SKIP LOCKED) SELECT id, sequence, hash, "
+    "ARRAY(SELECT nextval('ledger_journal_sequence') FROM generate_series(1, %s)) FROM lane"
+)
+_LOCK_LANE = (
+    "WITH lane AS (SELECT id, sequence, hash FROM ledger_chain WHERE id = %s FOR UPDATE) "
+    "SELECT id, sequence, hash, "
+    "ARRAY(SELECT nextval('ledger_journal_sequence') FROM generate_series(1, %s)) FROM lane"
 )
 
 
@@ -184,23 +204,6 @@ class LedgerRepository:
             for r in self.connection.execute(stmt)
         ]
 
-    def update_balances(self, balances: dict[LedgerAccountId, Balance]) -> None:
-        if not balances:
-            return
-        self.connection.execute(
-            _update_balance,
-            [
-                {
-                    "b_id": account_id,
-                    "b_dp": b.debits_pending,
-                    "b_dpo": b.debits_posted,
-                    "b_cp": b.credits_pending,
-                    "b_cpo": b.credits_posted,
-                }
-                for account_id, b in balances.items()
-            ],
-        )
-
     def stored_accounts(self) -> list[StoredAccount]:
         stmt = select(_A.id, _A.kind, _A.currency, *_COUNTERS).order_by(_A.id)
         return [StoredAccount(*row) for row in self.connection.execute(stmt)]
@@ -261,18 +264,34 @@ class LedgerRepository:
         return set(self.connection.execute(select(ledger_holds.c.transfer_id)).scalars())
 
     # --- the journal --------------------------------------------------------------------------
-    def lock_head(self) -> tuple[int, str]:
-        stmt = select(ledger_chain.c.sequence, ledger_chain.c.hash).where(ledger_chain.c.id == 1)
-        if self._locks_rows:
-            stmt = stmt.with_for_update()
-        row = self.connection.execute(stmt).one()
-        return int(row[0]), str(row[1])
+    def lock_lane(self, *, entries: int) -> tuple[int, int, str, list[int]]:
+        """Lock one lane's head and draw ``entries`` journal sequence numbers; return (lane,
+        its last position, its last hash, the numbers ascending).
 
-    def head(self) -> tuple[int, str]:
-        row = self.connection.execute(
-            select(ledger_chain.c.sequence, ledger_chain.c.hash).where(ledger_chain.c.id == 1)
-        ).one()
-        return int(row[0]), str(row[1])
+        Call after the accounts are locked: then an entry that depends on another always draws
+        a larger number. PostgreSQL: any lane no other transaction holds (``SKIP LOCKED``, in
+        random order so clients spread out), in the same statement as the numbers; when all are
+        busy, wait for one. SQLite: lane 0 (``BEGIN IMMEDIATE`` already serialises writers)
+        and the numbers after the largest one used.
+        """
+        c = ledger_chain.c
+        if not self._locks_rows:
+            row = self.connection.execute(
+                select(c.id, c.sequence, c.hash).where(c.id == 0)
+            ).one()
+            last = self.connection.execute(select(func.max(_J.sequence))).scalar_one_or_none()
+            start = int(last or 0) + 1
+            return int(row[0]), int(row[1]), str(row[2]), list(range(start, start + entries))
+        found = self.connection.exec_driver_sql(_LOCK_FREE_LANE, (entries,)).one_or_none()
+        if found is None:
+            lane = random.randrange(LANES)
+            found = self.connection.exec_driver_sql(_LOCK_LANE, (lane, entries)).one()
+        return int(found[0]), int(found[1]), str(found[2]), sorted(int(n) for n in found[3])
+
+    def heads(self) -> dict[int, tuple[int, str]]:
+        c = ledger_chain.c
+        rows = self.connection.execute(select(c.id, c.sequence, c.hash))
+        return {int(r[0]): (int(r[1]), str(r[2])) for r in rows}
 
     def append(
         self,
@@ -280,50 +299,80 @@ class LedgerRepository:
         *,
         holds_opened: Iterable[tuple[str, int | None]],
         holds_closed: Collection[str],
+        balances: Mapping[LedgerAccountId, Balance],
     ) -> None:
-        """Append sealed ``entries``, move the head, and open/close holds. Caller holds the head."""
+        """Write a sealed batch: its entries, the holds it opens and closes, the new balances of
+        its accounts and its lane's head. The caller holds the accounts and the lane."""
         if not entries:
             return
-        connection = self.connection
+        last = entries[-1]
+        assert all(e.lane == last.lane for e in entries), "a batch is sealed onto one lane"
+        opened = list(holds_opened)
+        counters = [
+            (b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted,
+             int(account_id))
+            for account_id, b in balances.items()
+        ]
         try:
-            self._insert_entries(entries)
-        except IntegrityError as error:
+            if self._locks_rows:
+                self._append_postgres(entries, opened, list(holds_closed), counters)
+            else:
+                self._append_sqlite(entries, opened, list(holds_closed), counters)
+        except (IntegrityError, psycopg.errors.UniqueViolation) as error:
             # Only a concurrent request with the same transfer id gets here: every other case
             # is refused by the plan, under the locks, before anything is written.
-            if "pending_id" in str(error.orig):
+            if "pending_id" in str(error):
                 raise Conflict("pending_transfer_resolved_concurrently", transient=True) from None
             raise Conflict(
                 "transfer_id_in_flight",
                 "a concurrent request with this transfer id is being written; retry it",
                 transient=True,
             ) from None
-        opened = [{"transfer_id": t, "expires_at_us": e} for t, e in holds_opened]
-        if opened:
-            connection.execute(insert(ledger_holds), opened)
-        if holds_closed:
-            connection.execute(
-                delete(ledger_holds).where(self._in(ledger_holds.c.transfer_id, holds_closed))
-            )
-        last = entries[-1]
-        connection.execute(
-            update(ledger_chain)
-            .where(ledger_chain.c.id == 1)
-            .values(sequence=last.sequence, hash=last.hash)
-        )
 
-    def _insert_entries(self, entries: Sequence[JournalEntry]) -> None:
-        """Bulk insert: COPY on PostgreSQL, executemany on SQLite; no per-row statement compile."""
+    def _append_sqlite(
+        self,
+        entries: Sequence[JournalEntry],
+        opened: list[tuple[str, int | None]],
+        closed: list[str],
+        counters: list[tuple[int, int, int, int, int]],
+    ) -> None:
         connection = self.connection
-        if self._locks_rows:
-            raw = connection.connection.driver_connection
-            try:
-                with raw.cursor() as cursor, cursor.copy(_COPY_JOURNAL) as copy:
+        connection.exec_driver_sql(_INSERT_JOURNAL, list(entries))
+        if opened:
+            connection.exec_driver_sql(_INSERT_HOLD, opened)
+        if closed:
+            connection.exec_driver_sql(_DELETE_HOLD, [(c,) for c in closed])
+        if counters:
+            connection.exec_driver_sql(_UPDATE_COUNTERS, counters)
+        last = entries[-1]
+        connection.exec_driver_sql(_UPDATE_LANE, (last.lane_sequence, last.hash, last.lane))
+
+    def _append_postgres(
+        self,
+        entries: Sequence[JournalEntry],
+        opened: list[tuple[str, int | None]],
+        closed: list[str],
+        counters: list[tuple[int, int, int, int, int]],
+    ) -> None:
+        # COPY for large batches; everything else goes in one pipeline: one round trip.
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            if len(entries) >= COPY_ROWS_MIN:
+                with cursor.copy(_COPY_JOURNAL) as copy:
                     for entry in entries:
                         copy.write_row(entry)
-            except psycopg.errors.UniqueViolation as error:
-                raise IntegrityError(_COPY_JOURNAL, None, error) from error
-            return
-        connection.exec_driver_sql(_INSERT_JOURNAL, list(entries))
+            with raw.pipeline():
+                if len(entries) < COPY_ROWS_MIN:
+                    cursor.executemany(_INSERT_JOURNAL_PG, entries)
+                if opened:
+                    cursor.executemany(_INSERT_HOLD_PG, opened)
+                if closed:
+                    cursor.execute(_DELETE_HOLDS_PG, (closed,))
+                if counters:
+                    cursor.executemany(_UPDATE_COUNTERS_PG, counters)
+                last = entries[-1]
+                cursor.execute(_UPDATE_LANE_PG, (last.lane_sequence, last.hash, last.lane))
 
     def journal(self, *, chunk_rows: int = JOURNAL_CHUNK_ROWS) -> Iterator[JournalEntry]:
         """Every entry in sequence order, streamed (server-side cursor on PostgreSQL)."""

@@ -5,14 +5,23 @@ and ``bonafide.store.base``.
 
 - ``ledger_accounts``: one row per account; the four counters are stored for speed and re-derived
   from the journal by ``ledger verify``. ``key`` makes ``account_for`` a get-or-create.
-- ``ledger_journal``: append-only, one row per transfer, numbered without gaps by ``sequence`` and
-  hash-chained. ``pending_id`` is unique, so the database itself refuses a second resolution of
-  the same pending transfer. Times are integer microseconds since 1970 UTC (what is hashed is
-  exactly what is stored).
+- ``ledger_journal``: append-only, one row per transfer. ``sequence`` orders all entries (a
+  PostgreSQL sequence, drawn after the accounts are locked, so an entry that depends on another
+  always comes later; a transaction that fails after drawing leaves a gap). Entries are
+  hash-chained in *lanes*: ``(lane, lane_sequence)`` numbers each lane without gaps, and each
+  entry's ``prev_hash`` is the hash of the previous entry of its lane. ``pending_id`` is unique,
+  so the database itself refuses a second resolution of the same pending transfer. Times are
+  integer microseconds since 1970 UTC (what is hashed is exactly what is stored).
 - ``ledger_holds``: the pending transfers not yet resolved, with their expiry, so the expiry sweep
   reads an index rather than the journal.
-- ``ledger_chain``: one row, the journal's head (last sequence and hash). Appending locks it, which
-  numbers entries without gaps; it also lets ``verify`` notice entries removed from the end.
+- ``ledger_chain``: one row per lane, its head (last lane sequence and hash). Appending locks one
+  lane row, which numbers the lane without gaps; the heads also let ``verify`` notice entries
+  removed from the end of a lane.
+
+Why lanes: a single chain head would be locked by every transfer until its commit, fsync
+included, so a durable PostgreSQL could commit only one transfer per disk flush. With
+``LANES`` heads, up to that many transactions flush together (group commit), and each lane is
+still a gap-free, tamper-evident chain. SQLite serialises writers anyway and uses lane 0 only.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Sequence,
     String,
     Table,
     UniqueConstraint,
@@ -60,11 +70,18 @@ ledger_accounts = Table(
     Index("ix_ledger_accounts_owner_id", "owner_id"),
 )
 
+LANES = 16
+"""Number of hash-chain lanes (rows of ``ledger_chain``, seeded by migration 0001)."""
+
+ledger_journal_sequence = Sequence("ledger_journal_sequence", metadata=metadata)
+
 ledger_journal = Table(
     "ledger_journal",
     metadata,
     # Column order is the canonical order of bonafide.ledger.journal.JournalEntry.
     Column("sequence", BigInt, primary_key=True, autoincrement=False),
+    Column("lane", Integer, nullable=False),
+    Column("lane_sequence", BigInt, nullable=False),
     Column("id", String(200), nullable=False),
     Column("kind", String(16), nullable=False),
     Column(
@@ -84,6 +101,7 @@ ledger_journal = Table(
     Column("hash", String(64), nullable=False),
     UniqueConstraint("id"),
     UniqueConstraint("pending_id"),
+    UniqueConstraint("lane", "lane_sequence"),
     CheckConstraint("amount >= 0", name="amount_not_negative"),
 )
 
@@ -101,5 +119,5 @@ ledger_chain = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("sequence", BigInt, nullable=False),
     Column("hash", String(64), nullable=False),
-    CheckConstraint("id = 1", name="single_row"),
+    CheckConstraint("id >= 0 AND id < 64", name="lane_in_range"),
 )

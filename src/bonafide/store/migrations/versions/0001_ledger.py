@@ -1,4 +1,4 @@
-"""The escrow ledger: accounts, the hash-chained journal, open holds and the chain head.
+"""The escrow ledger: accounts, the hash-chained journal, open holds and the lanes' heads.
 
 Revision ID: 0001_ledger
 Revises:
@@ -21,6 +21,7 @@ BigInt = sa.BigInteger().with_variant(sqlite.INTEGER(), "sqlite").with_variant(
     postgresql.BIGINT(), "postgresql"
 )
 GENESIS_HASH = "0" * 64
+LANES = 16
 
 
 def upgrade() -> None:
@@ -53,9 +54,13 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_ledger_accounts_owner_id", "ledger_accounts", ["owner_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(sa.schema.CreateSequence(sa.Sequence("ledger_journal_sequence")))
     op.create_table(
         "ledger_journal",
         sa.Column("sequence", BigInt, autoincrement=False, nullable=False),
+        sa.Column("lane", sa.Integer, nullable=False),
+        sa.Column("lane_sequence", BigInt, nullable=False),
         sa.Column("id", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("debit_account_id", BigInt, nullable=False),
@@ -72,6 +77,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sequence", name="pk_ledger_journal"),
         sa.UniqueConstraint("id", name="uq_ledger_journal_id"),
         sa.UniqueConstraint("pending_id", name="uq_ledger_journal_pending_id"),
+        sa.UniqueConstraint(
+            "lane", "lane_sequence", name="uq_ledger_journal_lane_lane_sequence"
+        ),
         sa.ForeignKeyConstraint(
             ["debit_account_id"], ["ledger_accounts.id"],
             name="fk_ledger_journal_debit_account_id_ledger_accounts",
@@ -95,9 +103,11 @@ def upgrade() -> None:
         sa.Column("sequence", BigInt, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_ledger_chain"),
-        sa.CheckConstraint("id = 1", name="ck_ledger_chain_single_row"),
+        sa.CheckConstraint("id >= 0 AND id < 64", name="ck_ledger_chain_lane_in_range"),
     )
-    op.bulk_insert(chain, [{"id": 1, "sequence": 0, "hash": GENESIS_HASH}])
+    op.bulk_insert(
+        chain, [{"id": lane, "sequence": 0, "hash": GENESIS_HASH} for lane in range(LANES)]
+    )
 
 
 def downgrade() -> None:
@@ -105,5 +115,7 @@ def downgrade() -> None:
     op.drop_index("ix_ledger_holds_expires_at_us", table_name="ledger_holds")
     op.drop_table("ledger_holds")
     op.drop_table("ledger_journal")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(sa.schema.DropSequence(sa.Sequence("ledger_journal_sequence")))
     op.drop_index("ix_ledger_accounts_owner_id", table_name="ledger_accounts")
     op.drop_table("ledger_accounts")
