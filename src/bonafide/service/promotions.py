@@ -33,7 +33,7 @@ and points move — all in one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -219,7 +219,7 @@ def set_promotion_active(
             raise Forbidden("not_your_promotion", "only its creator or an operator changes it")
         repo.set_active(promotion_id, active=active, now=now)
         uow.commit()
-    return Promotion(**{**{f: getattr(promo, f) for f in promo.__slots__}, "active": active})
+    return replace(promo, active=active)
 
 
 # --- the operator's promotions budget -----------------------------------------------------------

@@ -28,6 +28,8 @@ from bonafide.store.support_tables import (
     support_threads,
 )
 
+THREADS_MAX = 20_000
+"""Limit on the threads one figures computation reads (a seller's 90 days)."""
 MESSAGES_PER_THREAD_MAX = 10_000
 """Limit on the messages one thread holds (reads past it are refused by the service)."""
 
@@ -158,15 +160,19 @@ class SupportRepository:
         return [_thread(row) for row in rows]
 
     def seller_threads_since(self, *, seller_id: str, since: datetime) -> list[Thread]:
-        """Threads of ``seller_id`` with a message or rating at or after ``since``."""
+        """Threads of ``seller_id`` with a message or rating at or after ``since`` (the most
+        recently active ``THREADS_MAX``)."""
         rows = self.session.execute(
-            select(support_threads).where(
+            select(support_threads)
+            .where(
                 and_(
                     support_threads.c.seller_id == seller_id,
                     (support_threads.c.last_message_at >= since)
                     | (support_threads.c.csat_at >= since),
                 )
             )
+            .order_by(support_threads.c.last_message_at.desc(), support_threads.c.id)
+            .limit(THREADS_MAX)
         )
         return [_thread(row) for row in rows]
 
