@@ -41,6 +41,8 @@ CLUSTER_SIZE_MIN = 3
 CLUSTERS_MAX = 6
 CLUSTER_NODES_MAX = 40
 FLAGGED_MAX = 200
+CACHE_DATABASES_MAX = 8
+"""Reports kept in-process: one per database (tests open many; a server opens one)."""
 
 SIGNAL_TEXT = {
     "linked": "{pct} of its ratings are with accounts that share its device or payment "
@@ -155,6 +157,8 @@ def trust_report(uow: UnitOfWork, *, now: datetime) -> TrustReport:
         return cached[1]
     report = _score(edges, fingerprints, principals, now=now)
     with _cache_lock:
+        if cache_name not in _cache and len(_cache) >= CACHE_DATABASES_MAX:
+            _cache.pop(next(iter(_cache)))
         _cache[cache_name] = (key, report)
     return report
 

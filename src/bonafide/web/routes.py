@@ -30,6 +30,7 @@ from bonafide.service import orders as orders_service
 from bonafide.service import reviews as reviews_service
 from bonafide.service import trust as trust_service
 from bonafide.service.idempotency import fingerprint, run_idempotent
+from bonafide.service.ratelimit import RateLimiter
 from bonafide.web import charts, session
 from bonafide.web.pages import (
     HERE,
@@ -91,9 +92,14 @@ def signin(request: Request, csrf: Csrf = None, api_key: Text = None,
     session.check_csrf(request, csrf)
     c = _container(request)
     key = (api_key or "").strip()
+    # The API's limit on failed authentication per client address holds here too.
+    limiter: RateLimiter = request.app.state.auth_failure_limiter
+    address = request.client.host if request.client else "unknown"
+    limiter.check(address, now=c.clock.now())
     try:
         session.authenticate(c, key)
     except Unauthorized:
+        limiter.spend(address, now=c.clock.now())
         logins = demo_service.demo_logins(c.uow(read_only=True))
         return render(request, "signin.html", status=401, next=safe_next(next), logins=logins,
                       error="That API key is not valid.")
