@@ -272,3 +272,16 @@ def test_a_batch_of_a_thousand_is_written_in_order_on_one_chain(engine: Engine) 
     assert [t.sequence for t in done] == list(range(2, 1_002))
     assert available(engine, bob) == sum(1 + i % 7 for i in range(1_000))
     verified(engine)
+
+
+def test_memos_with_tabs_newlines_and_backslashes_survive_a_bulk_write(engine: Engine) -> None:
+    deposit(engine, "alice", 1_000_000)
+    alice, bob = wallet(engine, "alice"), wallet(engine, "bob")
+    memo = "tab\there, new\nline, back\\slash \\N, carriage\r, «ünïcode» 🙂"
+    run(engine, *[TransferSpec(f"m{i}", alice, bob, eur(1), memo=memo, actor="a\tb")
+                  for i in range(100)])  # enough for the COPY path
+    uow = UnitOfWork(engine, read_only=True)
+    with uow:
+        stored = ledger.get_transfer(uow, "m42")
+    assert stored is not None and (stored.memo, stored.actor) == (memo, "a\tb")
+    verified(engine)

