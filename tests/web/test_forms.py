@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
-from web_site import DemoSite
+from web_site import END, DemoSite, Server
 
+from bonafide.api.app import create_app
+from bonafide.bootstrap import connect
+from bonafide.clock import ManualClock
 from bonafide.market.service_figures import HeatCell
+from bonafide.settings import Settings
 from bonafide.web import charts
 
 
@@ -117,3 +122,20 @@ def test_the_force_layout_is_deterministic_and_inside_the_box() -> None:
     linked = ((first[0] - first[1]) ** 2).sum()
     far = ((first[0] - first[4]) ** 2).sum()
     assert linked < far
+
+
+def test_a_market_that_is_not_the_demo_has_no_demo_login(tmp_path: Path) -> None:
+    container = connect(Settings(database_url=f"sqlite:///{tmp_path / 'plain.db'}"),
+                        clock=ManualClock(END), migrate=True)
+    server = Server(create_app(container))
+    try:
+        with httpx.Client(base_url=server.start()) as client:
+            page = client.get("/signin")
+            assert page.status_code == 200 and "Demo login" not in page.text
+            token = csrf_of(client)
+            refused = client.post("/signin/demo", data={"role": "operator", "csrf_token": token})
+            assert refused.status_code == 404 and "demo_login_not_available" in refused.text
+            assert "bf_session" not in refused.cookies
+    finally:
+        server.stop()
+        container.close()
