@@ -118,3 +118,19 @@ def test_dask_reports_malformed_input_with_the_in_process_codes(
     with pytest.raises(Rejected) as caught:
         read_partitioned(tmp_path / "none", rating_min=1.0, rating_max=5.0, client=dask_client)
     assert caught.value.code == "input_unreadable"
+
+
+def test_integer_and_text_ids_in_one_directory_are_one_account_space(tmp_path: Path) -> None:
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    pq.write_table(pa.table({"rater": [1, 2, 10], "ratee": [10, 10, 2], "rating": [5, 4, 1]}),
+                   parts / "a.parquet")
+    pq.write_table(pa.table({"rater": ["10", "x"], "ratee": ["1", "10"], "rating": [5, 5]}),
+                   parts / "b.parquet")
+    runner, read = read_partitioned(parts, rating_min=1.0, rating_max=5.0)
+    assert sorted(read.accounts) == ["1", "10", "2", "x"]
+    got = score_chunked(runner, read.accounts.shape[0])
+    single = tmp_path / "all.csv"
+    single.write_text("rater,ratee,rating\n1,10,5\n2,10,4\n10,2,1\n10,1,5\nx,10,5\n")
+    graph = read_ratings(single, rating_min=1.0, rating_max=5.0)
+    assert_same_scores(score_graph(graph), read.accounts, got, graph)

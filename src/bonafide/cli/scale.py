@@ -66,7 +66,12 @@ def score_on_dask(
 
     Returns ``(rater ids, fraud scores, ratee ids, reputations)``, accounts in sorted id order.
     """
-    from bonafide.reputation.distributed import open_cluster, read_partitioned, score_chunked
+    from bonafide.reputation.distributed import (
+        index_of,
+        open_cluster,
+        read_partitioned,
+        score_chunked,
+    )
 
     if not 1 <= workers <= WORKERS_MAX:
         raise Rejected("workers_out_of_range", f"--workers must be in 1..{WORKERS_MAX}")
@@ -79,9 +84,8 @@ def score_on_dask(
         label = None
         if labels is not None:
             label = np.full(n, -1, dtype=np.int64)
-            position = np.searchsorted(read.accounts.astype(str), np.asarray(labels[0], str))
-            position = np.minimum(position, n - 1)
-            found = read.accounts[position] == np.asarray(labels[0], dtype=object)
+            position = index_of(read.accounts, labels[0])
+            found = position >= 0
             label[position[found]] = np.asarray(labels[1], np.int64)[found]
         result = score_chunked(runner, n, method=method, labels=label, progress=progress)
     raters, ratees = np.flatnonzero(result.is_rater), np.flatnonzero(result.is_ratee)
