@@ -100,6 +100,13 @@ def test_a_buyer_buys_the_seller_ships_both_review_and_the_trust_card_changes(
     buyer_page.goto(f"{site.url}/sellers/{seller.account_id}")
     assert "browser-tested" in buyer_page.locator(".reviews").inner_text()
     shoot(buyer_page, "05-seller-profile")
+    seller_page.goto(f"{site.url}/sellers/{seller.account_id}")
+    mine = seller_page.locator(".review", has_text="browser-tested")
+    mine.get_by_role("textbox").fill("Thank you, enjoy the tea!")
+    mine.get_by_role("button", name="Reply").click()
+    assert "Reply published" in seller_page.locator(".notice").inner_text()
+    replied = seller_page.locator(".review", has_text="browser-tested").inner_text()
+    assert "Seller's reply: Thank you, enjoy the tea!" in replied
     buyer_page.goto(f"{site.url}/orders")
     shoot(buyer_page, "06-orders")
     seller_page.goto(f"{site.url}/threads")
@@ -171,3 +178,21 @@ def test_pages_read_without_javascript_and_fit_a_phone(
     assert width <= 390, f"the page scrolls sideways on a phone ({width} px)"
     shoot(page, "11-listing-phone-no-js")
     context.close()
+
+
+def test_a_seller_refunds_before_shipping_and_the_hold_returns_to_the_buyer(
+    browser: Any, demo_site: DemoSite
+) -> None:
+    site = demo_site
+    seller = site.login("seller")
+    buyer_page = signed_in(browser, site, "buyer")
+    wallet_before = buyer_page.locator(".wallet").first.inner_text()
+    order = buy(buyer_page, first_listing_of(buyer_page, site, seller.account_id), 1)
+    assert buyer_page.locator(".wallet").first.inner_text() != wallet_before
+    seller_page = signed_in(browser, site, "seller")
+    seller_page.goto(order)
+    seller_page.get_by_role("button", name="Refund the buyer in full").click()
+    assert "cancelled" in seller_page.locator("h1").inner_text()
+    assert "Refunded: hold voided" in seller_page.locator(".timeline").inner_text()
+    buyer_page.goto(order)
+    assert buyer_page.locator(".wallet").first.inner_text() == wallet_before

@@ -369,6 +369,10 @@ def order_action(request: Request, order_id: str, action: str, csrf: Csrf = None
         orders_service.cancel_order(c.uow(), actor=me, order_id=order_id, reason=reason or None,
                                     now=now)
         notice = "Order cancelled: the hold was voided and the money is back in the wallet."
+    elif action == "refund":
+        orders_service.refund_order(c.uow(), actor=me, order_id=order_id, amount=None,
+                                    reason=reason or None, settings=s, now=now)
+        notice = "Refunded in full: the hold was voided and the buyer has the money back."
     elif action == "dispute":
         disputes_service.open_dispute(c.uow(), actor=me, order_id=order_id,
                                       reason=reason or "", now=now)
@@ -376,6 +380,19 @@ def order_action(request: Request, order_id: str, action: str, csrf: Csrf = None
     else:
         raise NotFound("page_not_found", f"no action {action}")
     return redirect(f"/orders/{order_id}", notice=notice)
+
+
+@router.post("/reviews/{review_id}/reply")
+@html_errors
+def reply(request: Request, review_id: str, csrf: Csrf = None, text: Text = None,
+          back: Text = None) -> Response:
+    """The reviewed seller's one public reply to a revealed review."""
+    session.check_csrf(request, csrf)
+    me = need(request, Role.seller)
+    c = _container(request)
+    reviews_service.reply_to_review(c.uow(), actor=me, review_id=review_id, text=text or "",
+                                    now=c.clock.now())
+    return redirect(safe_next(back), notice="Reply published under the review.")
 
 
 # --- moderators ---------------------------------------------------------------------------------
