@@ -324,3 +324,30 @@ def test_a_cancelled_order_returns_the_operators_funding(market: Market) -> None
     assert market.budget() == 10_000
     assert market.wallet(buyer.id) == (100_000, 0)
     market.verified()
+
+
+def test_reversing_a_released_order_claws_back_the_points_it_earned(market: Market) -> None:
+    buyer = market.buyer("buyer")
+    order = market.order(buyer, market.quote(buyer, quantity=2).id).order
+    orders.ship_order(
+        market.uow(),
+        actor=market.seller,
+        order_id=order.id,
+        tracking=None,
+        settings=SETTINGS,
+        now=T0,
+    )
+    orders.confirm_order(market.uow(), actor=buyer, order_id=order.id, settings=SETTINGS, now=T0)
+    assert market.wallet(buyer.id, POINTS) == (40, 0)
+    # No refund reaches a released order through the order flow today; the reversal is ready
+    # for one (a chargeback, say) and takes back what is left of the order's points.
+    with market.uow() as uow:
+        promotions.reverse_for_refund(uow, order_id=order.id, now=T0)
+        promotions.reverse_for_refund(uow, order_id=order.id, now=T0)  # once only
+        uow.commit()
+    assert market.wallet(buyer.id, POINTS) == (0, 0)
+    summary = promotions.points_summary(
+        market.uow(), viewer=buyer, account_id=buyer.id, settings=SETTINGS, now=T0
+    )
+    assert (summary.balance, summary.earned_last_year) == (0, 0)
+    market.verified()
