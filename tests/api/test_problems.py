@@ -195,3 +195,23 @@ def test_conflicts_and_rate_limits_carry_their_headers(live_factory: Callable[..
     reused = live.client.post("/v1/withdrawals", json={"amount": {"value": 2, "currency": "EUR"}},
                               headers={**member.headers, **key})
     _assert_problem(reused, 409, "idempotency_key_reused")
+
+
+def test_nul_characters_and_lone_surrogates_are_refused_before_the_database(live: Live) -> None:
+    seller = live.seller()
+    before = _rows(live)
+    headers = {**seller.headers, "content-type": "application/json"}
+    price = '"price": {"value": 1, "currency": "EUR"}, "stock": 1'
+    for raw, code in [
+        ('{"title": "a\\u0000b", ' + price + "}", "title_has_control_characters"),
+        ('{"title": "t", "description": "x\\u0000", ' + price + "}",
+         "description_has_control_characters"),
+        ('{"title": "a\\ud800b", ' + price + "}", "request_invalid"),
+    ]:
+        _assert_problem(live.client.post("/v1/listings", content=raw.encode(), headers=headers),
+                        422, code)
+    profile = live.client.put(
+        f"/v1/sellers/{seller.id}/profile", content=b'{"claims": ["ok\\u0000"]}', headers=headers
+    )
+    _assert_problem(profile, 422, "claim_has_control_characters")
+    assert _rows(live) == before
