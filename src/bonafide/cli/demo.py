@@ -63,7 +63,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed only; do not serve.")] = False,
     db: Annotated[str, typer.Option("--db", help="Database URL (a SQLite file is recreated).")]
     = DEFAULT_DB,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the simulation.")] = 7,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the simulation.")] = 6,
     size: Annotated[str, typer.Option("--size", help="full or small.")] = "full",
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,

@@ -518,7 +518,7 @@ def seed_demo(
     clock: ManualClock,
     end: datetime,
     size: str = "full",
-    seed: int = 7,
+    seed: int = 6,
     progress: Progress | None = None,
     publish_liabilities: bool = True,
 ) -> DemoResult:

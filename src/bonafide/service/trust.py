@@ -27,7 +27,7 @@ import numpy as np
 from bonafide.errors import NotFound
 from bonafide.market.accounts import AccountStatus, Principal, Role
 from bonafide.market.reviews import ReviewerRole
-from bonafide.reputation import RatingGraph, ScoreResult, score_graph
+from bonafide.reputation import ConvergenceError, RatingGraph, ScoreResult, score_graph
 from bonafide.store.order_repo import OrderRepository
 from bonafide.store.trust_repo import ReviewEdge, TrustRepository
 from bonafide.store.uow import UnitOfWork
@@ -155,7 +155,11 @@ def trust_report(uow: UnitOfWork, *, now: datetime) -> TrustReport:
         cached = _cache.get(cache_name)
     if cached is not None and cached[0] == key:
         return cached[1]
-    report = _score(edges, fingerprints, principals, now=now)
+    try:
+        report = _score(edges, fingerprints, principals, now=now)
+    except ConvergenceError as error:
+        # A named, expected failure of the engine: pages show no scores rather than fail.
+        report = TrustReport(now, f"unavailable: {error.code}", len(edges), 0, {}, (), (), {}, {})
     with _cache_lock:
         if cache_name not in _cache and len(_cache) >= CACHE_DATABASES_MAX:
             _cache.pop(next(iter(_cache)))
