@@ -199,3 +199,10 @@ def test_a_quote_whose_price_changed_is_refused_as_quote_changed(live: Live) -> 
         f"/v1/quotes/{quoted['id']}/order", headers={**stranger.headers, **idem()}
     )
     assert hidden.status_code == 404 and hidden.json()["code"] == "quote_not_found"
+
+
+def test_an_operator_promotion_scoped_to_an_unknown_seller_is_404(live: Live) -> None:
+    response = create(live, live.operator, offer(None, seller_id="acc_nobody"))
+    assert response.status_code == 404 and response.json()["code"] == "seller_not_found"
+    listing = create(live, live.operator, offer("lst_nothing"))
+    assert listing.status_code == 404 and listing.json()["code"] == "listing_not_found"

@@ -62,6 +62,7 @@ from bonafide.money import POINTS, Money, Rounding, split
 from bonafide.service import ledger
 from bonafide.service.accounts import principal_of, require_active
 from bonafide.service.listings import get_listing
+from bonafide.service.service_figures import check_seller
 from bonafide.settings import Settings
 from bonafide.store.promotion_repo import PromotionRepository
 from bonafide.store.uow import UnitOfWork
@@ -169,6 +170,8 @@ def create_promotion(
         current = principal_of(uow, actor.id)
         if current.is_operator:
             funder, seller_id = Funder.OPERATOR, spec.seller_id
+            if seller_id is not None:
+                check_seller(uow, seller_id)
         elif current.has_role(Role.seller):
             require_active(current, doing="promote")
             if spec.seller_id not in (None, current.id):
@@ -301,6 +304,7 @@ def points_summary(
     if viewer.id != account_id and not viewer.is_operator:
         raise NotFound("account_not_found", f"no account {account_id}")
     with uow:
+        principal_of(uow, account_id)  # an operator asking about nobody gets account_not_found
         expire_points_in(uow, account_id=account_id, now=now)
         repo = _repo(uow)
         lots = repo.lots(account_id)
