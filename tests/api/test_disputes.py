@@ -210,6 +210,13 @@ def test_only_the_buyer_disputes_and_only_before_release(live: Live) -> None:
         act(live, d.buyer, f"/v1/orders/{d.order_id}/disputes", {"reason": "x" * 2_001}, key=False),
         422,
     )
+    for raw in (b'{"reason": "a\\ud800b"}', b'{"reason": "a\\u0000b"}'):
+        refused = live.client.post(
+            f"/v1/orders/{d.order_id}/disputes",
+            content=raw,
+            headers={**d.buyer.headers, "content-type": "application/json"},
+        )
+        problem(refused, 422)
     act(live, d.seller, f"/v1/orders/{d.order_id}/ship", key=False)
     act(live, d.buyer, f"/v1/orders/{d.order_id}/confirm")
     problem(
