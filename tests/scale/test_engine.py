@@ -134,3 +134,15 @@ def test_integer_and_text_ids_in_one_directory_are_one_account_space(tmp_path: P
     single.write_text("rater,ratee,rating\n1,10,5\n2,10,4\n10,2,1\n10,1,5\nx,10,5\n")
     graph = read_ratings(single, rating_min=1.0, rating_max=5.0)
     assert_same_scores(score_graph(graph), read.accounts, got, graph)
+
+
+def test_dask_is_imported_only_when_a_cluster_is_opened() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, bonafide.cli, bonafide.cli.scale, bonafide.reputation.distributed; "
+            "print(any(m == 'dask' or m.startswith(('dask.', 'distributed')) "
+            "for m in sys.modules))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True)
+    assert shown.stdout.strip() == "False"

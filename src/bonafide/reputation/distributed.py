@@ -677,7 +677,7 @@ def _pair_keys_of(chunk: EdgeChunk, n: int) -> IndexArray:
 
 
 def _union_keys(parts: Sequence[IndexArray]) -> IndexArray:
-    return np.unique(np.concatenate(list(parts)))
+    return k.distinct_sorted(np.concatenate(list(parts)))
 
 
 def _oriented_of(keys: IndexArray, n: int, degree_max: int) -> k.Oriented:
