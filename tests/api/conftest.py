@@ -34,19 +34,22 @@ from bonafide.settings import Settings
 @pytest.fixture
 def live_factory(database_url: str) -> Iterator[Callable[..., Live]]:
     """Start servers over the test's database with settings overrides; all stop at the end."""
-    started: list[tuple[Server, httpx.Client, Container]] = []
+    containers: list[Container] = []
+    servers: list[tuple[Server, httpx.Client]] = []
 
     def start(**overrides: Any) -> Live:
         clock = ManualClock(START)
         settings = Settings(database_url=database_url, **{**GENEROUS_LIMITS, **overrides})
         container = connect(settings, clock=clock, migrate=False)
+        containers.append(container)  # closed at the end whatever happens next
         made = accounts_service.create_operator(
-            container.uow(), handle=f"operator-{len(started)}", settings=settings, now=clock.now()
+            container.uow(), handle=f"operator-{len(containers) - 1}", settings=settings,
+            now=clock.now(),
         )
         server = Server(create_app(container))
         url = server.start()
         client = httpx.Client(base_url=url, timeout=60)
-        started.append((server, client, container))
+        servers.append((server, client))
         operator = Member(
             id=made.account.principal.id,
             handle=made.account.principal.handle,
@@ -57,14 +60,19 @@ def live_factory(database_url: str) -> Iterator[Callable[..., Live]]:
 
     try:
         yield start
-    finally:
-        for server, client, _ in reversed(started):
+        for server, client in reversed(servers):
             client.close()
             server.stop()
-        for _, _, container in started[:1]:
-            report = ledger_service.verify(container.uow(read_only=True))
+        servers.clear()
+        if containers:
+            # Every test leaves a sound ledger: chain, zero sum, no negative balances.
+            report = ledger_service.verify(containers[0].uow(read_only=True))
             assert report.ok, report.to_json()
-        for _, _, container in started:
+    finally:
+        for server, client in reversed(servers):
+            client.close()
+            server.stop()
+        for container in containers:
             container.close()
 
 

@@ -29,6 +29,7 @@ PLATFORM_MODULES = (
     "bonafide.api.routes.wallets",
     "bonafide.api.routes.sellers",
     "bonafide.api.routes.listings",
+    "bonafide.api.routes.ledger",
 )
 
 
@@ -52,6 +53,7 @@ PROFILE = {"about": "hello", "shipping_policy": "boxed", "returns_policy": "30 d
 
 CASES = [
     Case("GET", "/v1/health", EVERYONE),
+    Case("GET", "/v1/ledger/verify", frozenset({"operator"})),
     Case("POST", "/v1/accounts", EVERYONE, body="signup"),
     Case("GET", "/v1/me", SIGNED_IN),
     Case("GET", "/v1/accounts/{owner}", frozenset({"owner", "operator"}),

@@ -42,6 +42,17 @@ def test_a_deposit_credits_the_wallet_and_shows_as_available(live: Live) -> None
     }
 
 
+def test_operators_verify_the_ledger_over_http(live: Live) -> None:
+    alice = live.buyer()
+    live.deposit(alice, 1_234)
+    report = live.client.get("/v1/ledger/verify", headers=live.operator.headers)
+    assert report.status_code == 200
+    body = report.json()
+    assert body["ok"] is True and body["problems"] == [] and body["entries"] >= 1
+    assert len(body["head"]) >= 16
+    assert live.client.get("/v1/ledger/verify", headers=alice.headers).status_code == 403
+
+
 def test_the_same_deposit_retried_ten_times_moves_money_once(live: Live) -> None:
     alice = live.buyer()
     before = _journal_entries(live)

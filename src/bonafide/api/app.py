@@ -30,6 +30,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "bonafide.api.routes.wallets",
     "bonafide.api.routes.sellers",
     "bonafide.api.routes.listings",
+    "bonafide.api.routes.ledger",
     "bonafide.api.routes.orders",
     "bonafide.api.routes.disputes",
     "bonafide.api.routes.reviews",

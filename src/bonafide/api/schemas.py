@@ -206,3 +206,23 @@ class BondOut(BaseModel):
 
 class HealthOut(BaseModel):
     ok: bool
+
+
+# --- ledger ---------------------------------------------------------------------------------------
+
+
+class LedgerProblemOut(BaseModel):
+    code: str
+    detail: str
+    entry: int | None = None
+    transfer_id: str | None = None
+    account: int | None = None
+
+
+class LedgerVerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    head: str = Field(description="Commits to the whole journal; publish it")
+    accounts: int
+    problems: list[LedgerProblemOut] = Field(description="At most 1,000; see problems_total")
+    problems_total: int
