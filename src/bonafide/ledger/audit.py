@@ -68,6 +68,9 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
+    """What ``verify`` found. ``head`` commits to every lane's last hash (see ``Audit.head``):
+    publish it, and any later rewrite of the journal up to here changes it."""
+
     ok: bool
     entries: int
     head: str

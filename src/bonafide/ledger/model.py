@@ -150,7 +150,10 @@ class Transfer:
     """A transfer as stored in the journal (accounts resolved), with its place and state.
 
     For ``post_pending`` ``amount`` is the amount posted; for ``void_pending`` it is the amount
-    that was reserved and is now released.
+    that was reserved and is now released. ``sequence`` is the transfer's place in the journal:
+    later transfers that depend on it (through an account or a pending) have larger ones. On
+    PostgreSQL the numbers may skip (a transaction that fails after drawing one); each journal
+    lane is numbered without gaps (see ``bonafide.ledger.journal``).
     """
 
     id: str
