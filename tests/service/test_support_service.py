@@ -14,7 +14,7 @@ from bonafide.errors import Conflict, Forbidden, NotFound, Rejected
 from bonafide.market.accounts import Principal, Role
 from bonafide.market.support import ThreadState
 from bonafide.money import Money
-from bonafide.service import ledger, orders, support
+from bonafide.service import disputes, ledger, orders, support
 from bonafide.service.accounts import grant_moderator_by_id, sign_up
 from bonafide.service.listings import create_listing
 from bonafide.service.service_figures import seller_service, service_figures
@@ -277,3 +277,24 @@ def test_an_orders_thread_closes_when_the_order_finishes_and_can_then_be_rated(
     assert rated.csat == 5 and rated.closed_at == finished
     listed = support.list_threads(shop.new_uow(), viewer=shop.buyer, after_id=None, limit=10)
     assert [t.state for t in listed] == [ThreadState.CLOSED]
+
+
+def test_a_moderator_joins_a_disputed_orders_thread_by_writing_in_it(shop: Shop) -> None:
+    order_id = orders.place_order(
+        shop.new_uow(),
+        buyer=shop.buyer,
+        listing_id=shop.listing_id,
+        quantity=1,
+        settings=SETTINGS,
+        now=EVENING,
+    ).order.id
+    tid = support.open_order_thread(
+        shop.new_uow(), actor=shop.buyer, order_id=order_id, subject="", now=EVENING
+    ).thread.id
+    disputes.open_dispute(
+        shop.new_uow(), actor=shop.buyer, order_id=order_id, reason="broken", now=EVENING
+    )
+    posted = write(shop, shop.moderator, tid, EVENING + timedelta(minutes=1))
+    assert posted.message.role.value == "moderator" and posted.acknowledgement is None
+    view = support.get_thread(shop.new_uow(), viewer=shop.buyer, thread_id=tid)
+    assert view.thread.moderator_id == shop.moderator.id
