@@ -1,17 +1,18 @@
 """Trust & safety read model: the fraud engine run over the market's reviews.
 
 Owns: feeding ``bonafide.reputation.score_graph`` from the store (revealed, visible reviews as a
-rating graph; accounts sharing a stored fingerprint as links; suspended accounts as known-bad
+rating graph; accounts sharing a stored fingerprint as links; suspended accounts, and moderators'
+decisions read by ``fraud_repo.FraudRepository.decision_labels``, as known-bad / known-good
 labels) and shaping what comes back for people: per-account fraud scores with readable reasons,
 suspicious clusters of ratings, and each seller's trust card (reputation with its interval and
 breakdown, rating histogram, dispute and refund rates). Imports: ``bonafide.reputation``,
-``bonafide.market``, ``bonafide.store`` (``trust_repo``, ``order_repo``).
+``bonafide.market``, ``bonafide.store`` (``trust_repo``, ``order_repo``, ``fraud_repo``).
 
-The engine is not yet run on a schedule inside the service (issue 4, part 5); until it is, this
-module runs it on demand and keeps the result in-process, keyed on the database and on the number
-of revealed reviews, fingerprints and suspensions, so a page view re-scores only after something
-it depends on changed. Only revealed reviews feed the graph: a hidden review must not move a
-public score before the reveal (DESIGN.md §4).
+``service.fraud.refresh_scores`` runs the engine on a schedule and stores its scores (issue 4,
+part 5); reads run it on demand here and keep the result in-process, keyed on the database and
+on a digest of the inputs (``EngineInputs.key``: revealed reviews, fingerprints, labels), so a
+page view re-scores only after something it depends on changed. Only revealed reviews feed the
+graph: a hidden review must not move a public score before the reveal (DESIGN.md §4).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bonafide.errors import NotFound
 from bonafide.market.accounts import AccountStatus, Principal, Role
 from bonafide.market.reviews import ReviewerRole
 from bonafide.reputation import ConvergenceError, RatingGraph, ScoreResult, score_graph
+from bonafide.store.fraud_repo import FraudRepository
 from bonafide.store.order_repo import OrderRepository
 from bonafide.store.trust_repo import ReviewEdge, TrustRepository
 from bonafide.store.uow import UnitOfWork
@@ -129,7 +131,30 @@ class SellerTrust:
     flagged_reasons: tuple[str, ...]
 
 
-_cache: dict[str, tuple[tuple[int, ...], TrustReport]] = {}
+@dataclass(frozen=True)
+class EngineInputs:
+    """What one run of the engine reads: the graph's reviews, links and known labels."""
+
+    edges: list[ReviewEdge]
+    fingerprints: dict[str, str]
+    principals: dict[str, Principal]
+    labels: dict[str, int]
+    """Account id → 1 known bad (suspended, or found against), 0 known good (cleared)."""
+
+    @property
+    def key(self) -> str:
+        """A digest that changes whenever any input does (a new reveal, a hide, a label...)."""
+        digest = hashlib.sha256()
+        for e in self.edges:
+            digest.update(f"{e.review_id}\x00".encode())
+        for account, value in sorted(self.fingerprints.items()):
+            digest.update(f"f{account}={value}\x00".encode())
+        for account, label in sorted(self.labels.items()):
+            digest.update(f"l{account}={label}\x00".encode())
+        return digest.hexdigest()
+
+
+_cache: dict[str, tuple[str, TrustReport]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -139,8 +164,8 @@ def fingerprint_hash(*, salt: str, kind: str, value: str) -> str:
     return f"{kind}:{digest}"
 
 
-def trust_report(uow: UnitOfWork, *, now: datetime) -> TrustReport:
-    """The engine's view of the market (cached until reviews, links or suspensions change)."""
+def engine_inputs(uow: UnitOfWork) -> EngineInputs:
+    """Read the engine's inputs in one transaction."""
     with uow:
         repo = uow.repo(TrustRepository)
         edges = [e for e in repo.review_edges()
@@ -148,15 +173,24 @@ def trust_report(uow: UnitOfWork, *, now: datetime) -> TrustReport:
         fingerprints = repo.fingerprints()
         ids = {e.author_id for e in edges} | {e.subject_id for e in edges} | set(fingerprints)
         principals = repo.principals(sorted(ids))
-    suspended = sum(p.status is AccountStatus.suspended for p in principals.values())
-    key = (len(edges), len(fingerprints), suspended)
+        decided = uow.repo(FraudRepository).decision_labels()
+    labels = {a: label for a, label in decided.items() if a in ids}
+    labels.update({a: 1 for a, p in principals.items() if p.status is AccountStatus.suspended})
+    return EngineInputs(edges, fingerprints, principals, labels)
+
+
+def trust_report(uow: UnitOfWork, *, now: datetime, refresh: bool = False) -> TrustReport:
+    """The engine's view of the market (cached until an input changes; ``refresh`` re-runs)."""
+    inputs = engine_inputs(uow)
+    key = inputs.key
     cache_name = str(uow.engine.url)
     with _cache_lock:
         cached = _cache.get(cache_name)
-    if cached is not None and cached[0] == key:
+    if cached is not None and cached[0] == key and not refresh:
         return cached[1]
+    edges = inputs.edges
     try:
-        report = _score(edges, fingerprints, principals, now=now)
+        report = _score(edges, inputs.fingerprints, inputs.principals, inputs.labels, now=now)
     except ConvergenceError as error:
         # A named, expected failure of the engine: pages show no scores rather than fail.
         report = TrustReport(now, f"unavailable: {error.code}", len(edges), 0, {}, (), (), {}, {})
@@ -181,6 +215,7 @@ def _score(
     edges: list[ReviewEdge],
     fingerprints: dict[str, str],
     principals: dict[str, Principal],
+    known: dict[str, int],
     *,
     now: datetime,
 ) -> TrustReport:
@@ -195,8 +230,7 @@ def _score(
         accounts_extra=sorted(fingerprints),
     )
     ids = [str(a) for a in graph.accounts]
-    labels = [1 if (p := principals.get(a)) and p.status is AccountStatus.suspended else -1
-              for a in ids]
+    labels = [known.get(a, -1) for a in ids]
     links = _links(graph, fingerprints)
     result = score_graph(graph, labels=labels, links=links, now=now.timestamp())
     linked_edge = _linked_edges(graph, links)

@@ -155,7 +155,9 @@ reports = Table(
     "reports",
     metadata,
     Column("id", String(ID), primary_key=True),
-    Column("reporter_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    # An account id, or a system actor such as ``system:fraud-engine`` (hence no foreign key;
+    # migration 0007 dropped it).
+    Column("reporter_id", String(ID), nullable=False),
     Column("target_kind", String(16), nullable=False),
     Column("target_id", String(ID), nullable=False),
     Column("reason", Text, nullable=False),

@@ -19,6 +19,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "bonafide.store.support_tables",
     "bonafide.store.promotion_tables",
     "bonafide.store.scoring_tables",
+    "bonafide.store.fraud_tables",
 )
 
 

@@ -1,0 +1,115 @@
+"""Repository of the fraud engine's runs and of the moderators' decisions read as labels.
+
+Owns: every SQL statement on ``scoring_runs``, and the read of ``moderation_actions`` and
+``reports`` (the order engineer's tables) that turns decisions into known-bad / known-good
+labels for ``service.trust``. Imports: SQLAlchemy and ``bonafide.store`` tables. Never commits.
+
+Decisions as labels (issue 4, part 5): an enforcement action that affected an account (hide one
+of its listings or reviews, suspend it) makes it known bad from the action's time; the action
+being reversed (an appeal granted) makes it known good from the reversal; a report against an
+account dismissed without action makes it known good from the dismissal. The latest decision
+about an account wins. Suspended accounts are labelled bad by ``service.trust`` whatever this
+says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from bonafide.store.fraud_tables import scoring_runs
+from bonafide.store.order_tables import moderation_actions, reports
+
+DECISIONS_MAX = 1_000_000
+"""The most moderation actions (and, separately, dismissed reports) one read of labels takes."""
+
+ENFORCEMENT_KINDS = ("hide_listing", "hide_review", "suspend_account")
+"""Action kinds that mean a moderator found against the affected account."""
+
+LABEL_BAD = 1
+LABEL_GOOD = 0
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One run of the engine inside the service."""
+
+    id: str
+    ran_at: datetime
+    inputs_key: str
+    method: str
+    reviews: int
+    scores_written: int
+    flagged: int
+    reports_filed: int
+
+
+class FraudRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- runs ----------------------------------------------------------------------------------
+    def last_run(self) -> RunRow | None:
+        row = self.session.execute(
+            select(scoring_runs).order_by(scoring_runs.c.ran_at.desc(), scoring_runs.c.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return RunRow(row.id, _utc(row.ran_at), row.inputs_key, row.method, int(row.reviews),
+                      int(row.scores_written), int(row.flagged), int(row.reports_filed))
+
+    def run_count(self) -> int:
+        return int(self.session.execute(select(func.count()).select_from(scoring_runs))
+                   .scalar_one())
+
+    def add_run(self, run: RunRow) -> None:
+        self.session.execute(insert(scoring_runs).values(
+            id=run.id, ran_at=run.ran_at, inputs_key=run.inputs_key, method=run.method,
+            reviews=run.reviews, scores_written=run.scores_written, flagged=run.flagged,
+            reports_filed=run.reports_filed,
+        ))
+
+    # --- reports the engine files --------------------------------------------------------------
+    def open_account_reports_by(self, reporter_id: str) -> set[str]:
+        """Accounts with an open report filed by ``reporter_id`` (to never file a second)."""
+        return set(self.session.scalars(
+            select(reports.c.target_id).where(
+                reports.c.reporter_id == reporter_id,
+                reports.c.target_kind == "account",
+                reports.c.state == "open",
+            )
+        ))
+
+    # --- decisions as labels -------------------------------------------------------------------
+    def decision_labels(self) -> dict[str, int]:
+        """Account id → ``LABEL_BAD`` or ``LABEL_GOOD`` from the latest decision about it."""
+        a = moderation_actions.c
+        events: list[tuple[datetime, int, str, int]] = []
+        actions = self.session.execute(
+            select(a.affected_account_id, a.at, a.reversed_at)
+            .where(a.kind.in_(ENFORCEMENT_KINDS), a.affected_account_id.is_not(None))
+            .order_by(a.at, a.id).limit(DECISIONS_MAX)
+        ).all()
+        for row in actions:
+            # At the same instant a reversal is later than its action; a dismissal ties last.
+            events.append((_utc(row.at), 0, row.affected_account_id, LABEL_BAD))
+            if row.reversed_at is not None:
+                events.append((_utc(row.reversed_at), 1, row.affected_account_id, LABEL_GOOD))
+        dismissed = self.session.execute(
+            select(reports.c.target_id, reports.c.handled_at).where(
+                reports.c.target_kind == "account",
+                reports.c.state == "dismissed",
+                reports.c.handled_at.is_not(None),
+            ).order_by(reports.c.handled_at, reports.c.id).limit(DECISIONS_MAX)
+        ).all()
+        events.extend((_utc(r.handled_at), 2, r.target_id, LABEL_GOOD) for r in dismissed)
+        events.sort(key=lambda e: (e[0], e[1]))
+        return {account: label for _, _, account, label in events}
