@@ -87,3 +87,9 @@ class Settings(BaseSettings):
     """The largest share of an order's price that points may pay, in basis points."""
     loyalty_points_validity: Duration = timedelta(days=365)
     """How long awarded points stay spendable before they expire (oldest first)."""
+    score_interval: Duration = timedelta(hours=1)
+    """How often the scheduler re-runs the fraud engine when no input changed (evidence decays);
+    new revealed reviews or moderators' decisions make the next tick re-run it anyway."""
+    fraud_flag_threshold: float = Field(default=0.65, gt=0.5, le=1.0)
+    """Fraud score from which the engine files an account in the moderation queue (above the
+    cold-start 0.5 of an account nobody rated; ``service.trust.FLAG_THRESHOLD`` by default)."""

@@ -11,7 +11,11 @@ the rest, and a crash half-way loses nothing: the next tick finds the same work 
    release window; released to the seller minus the fee) and ``hold_expired`` (a dispute left
    open until the hold's expiry: the money returns to the buyer, never to the seller);
 2. reviews whose review window has closed are revealed;
-3. ``ledger.expire_pending`` sweeps any other expired hold back to its debit account.
+3. ``ledger.expire_pending`` sweeps any other expired hold back to its debit account;
+4. ``fraud.refresh_scores`` re-runs the fraud engine when new reviews were revealed (or another
+   input changed) or its interval passed, storing scores and queueing flagged accounts. It runs
+   last and in its own units of work: a failure there is logged and counted
+   (``scoring_failed``), never stopping the timeouts above.
 
 Timeouts run before the sweep, and every order deadline falls long before its hold's expiry
 (``market.orders.hold_expiry``), so the sweep never decides an order's money.
@@ -19,6 +23,7 @@ Timeouts run before the sweep, and every order deadline falls long before its ho
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -27,7 +32,7 @@ from bonafide.ledger.model import TransferState
 from bonafide.market.disputes import Outcome
 from bonafide.market.orders import SYSTEM_ACTOR, Action, OrderState, due_action
 from bonafide.money import Money
-from bonafide.service import ledger
+from bonafide.service import fraud, ledger
 from bonafide.service.orders import close_open_dispute, load_for_change, settle_in, void_in
 from bonafide.settings import Settings
 from bonafide.store.order_repo import OrderRepository, ReviewRepository
@@ -43,7 +48,12 @@ COUNTERS = (
     "reviews_revealed",
     "ledger_holds_expired",
     "failed",
+    "scores_refreshed",
+    "fraud_reports_filed",
+    "scoring_failed",
 )
+
+log = logging.getLogger(__name__)
 
 
 def _apply_due(uow: UnitOfWork, *, order_id: str, settings: Settings, now: datetime) -> str | None:
@@ -142,4 +152,14 @@ def tick(new_uow: Callable[[], UnitOfWork], *, settings: Settings, now: datetime
     with new_uow() as uow:
         counts["ledger_holds_expired"] = ledger.expire_pending(uow, now=now)
         uow.commit()
+    try:
+        refreshed = fraud.refresh_scores(new_uow, settings=settings, now=now)
+    except Exception:
+        # Scoring is advisory: whatever breaks in it (a bug included) is logged with its trace
+        # and retried next tick; the money-moving work above has already committed.
+        log.exception("fraud engine refresh failed")
+        counts["scoring_failed"] += 1
+    else:
+        counts["scores_refreshed"] = int(refreshed.ran)
+        counts["fraud_reports_filed"] = refreshed.reports_filed
     return counts
