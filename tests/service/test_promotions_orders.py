@@ -351,3 +351,31 @@ def test_reversing_a_released_order_claws_back_the_points_it_earned(market: Mark
     )
     assert (summary.balance, summary.earned_last_year) == (0, 0)
     market.verified()
+
+
+def test_one_buyer_racing_eight_quotes_gets_the_per_buyer_cap_and_no_more(market: Market) -> None:
+    pid = market.promote(market.seller, cap_per_buyer=2)
+    buyer = market.buyer("buyer")
+    quotes = [market.quote(buyer) for _ in range(8)]
+    results: list[object] = [None] * 8
+    start = threading.Barrier(8)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = market.order(buyer, quotes[i].id).order.total
+        except BonafideError as error:
+            results[i] = error.code
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(eur(1_800)) == 2 and results.count("quote_changed") == 6
+    with market.engine.connect() as c:
+        mine = c.execute(
+            text("SELECT used FROM promotion_buyer_uses WHERE promotion_id = :id"), {"id": pid}
+        )
+        assert mine.scalar_one() == 2
+    market.verified()
