@@ -4,6 +4,7 @@ land in the moderation queue with their reasons, and moderators' decisions becom
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -110,6 +111,15 @@ def test_the_next_tick_neither_reruns_the_engine_nor_files_a_second_report(
     m.trade(m.buyers[0], m.sellers[0], 5)
     fresh = _tick(m, m.reveal_at + timedelta(minutes=1))
     assert fresh["reviews_revealed"] == 1 and fresh["scores_refreshed"] == 1
+
+
+def test_two_schedulers_at_once_queue_each_account_once(m: FraudMarket) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: _tick(m, m.reveal_at), range(2)))
+    queue = _queue(m)  # asserts one open report per account
+    assert m.booster.id in queue
+    assert sum(r["fraud_reports_filed"] for r in results) == len(queue)
+    assert sum(r["scoring_failed"] for r in results) == 0
 
 
 def test_a_suspension_becomes_a_bad_label_and_a_dismissal_a_good_one(m: FraudMarket) -> None:

@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class RefreshReport:
     """What one call did. ``why`` is ``forced``, ``first_run``, ``inputs_changed``,
-    ``interval_elapsed`` when it ran, and ``up_to_date`` when it did not."""
+    ``interval_elapsed`` when it ran, and ``up_to_date`` (or ``ran_elsewhere``: another
+    scheduler stored a run meanwhile) when it did not."""
 
     ran: bool
     why: str
@@ -131,6 +132,12 @@ def refresh_scores(
                      key=lambda r: (-r.fraud_score, r.account_id))
     with new_uow() as uow:
         runs = uow.repo(FraudRepository)
+        runs.lock_runs()
+        landed = runs.last_run()
+        if landed != last:
+            # Another scheduler stored a run while this one scored: its scores and reports stand.
+            return RefreshReport(False, "ran_elsewhere", None, report.method, report.reviews,
+                                 0, len(flagged), 0)
         run_id = f"{RUN_PREFIX}{now.isoformat()}"
         if last is not None and last.id.startswith(run_id):
             run_id = f"{run_id}#{runs.run_count()}"  # forced twice at one instant

@@ -17,12 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from bonafide.store.fraud_tables import scoring_runs
 from bonafide.store.order_tables import moderation_actions, reports
 
+RUNS_LOCK_KEY = 0x626F6E61_66726175
+"""PostgreSQL advisory lock taken while a run is written, so two schedulers never both write."""
 DECISIONS_MAX = 1_000_000
 """The most moderation actions (and, separately, dismissed reports) one read of labels takes."""
 
@@ -56,6 +58,13 @@ class FraudRepository:
         self.session = session
 
     # --- runs ----------------------------------------------------------------------------------
+    def lock_runs(self) -> None:
+        """Serialise writers of runs until the transaction ends. SQLite needs nothing: every
+        read-write transaction there begins IMMEDIATE, one writer at a time."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                 {"key": RUNS_LOCK_KEY})
+
     def last_run(self) -> RunRow | None:
         row = self.session.execute(
             select(scoring_runs).order_by(scoring_runs.c.ran_at.desc(), scoring_runs.c.id.desc())
