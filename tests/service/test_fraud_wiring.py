@@ -12,11 +12,21 @@ import pytest
 from fraud_market import Built, FraudMarket, built_market, copy_database, market_on
 from sqlalchemy import Engine, select
 
+from bonafide.attest.documents import seller_reputation_payload, sign_document
 from bonafide.market.accounts import Principal, Role
 from bonafide.market.moderation import ActionKind, Report, ReportState, TargetKind
 from bonafide.market.orders import OrderState
 from bonafide.money import Money
-from bonafide.service import fraud, ledger, moderation, orders, scheduler
+from bonafide.service import (
+    attestations,
+    fraud,
+    keys,
+    ledger,
+    moderation,
+    orders,
+    reputation,
+    scheduler,
+)
 from bonafide.service.accounts import grant_moderator_by_id, sign_up
 from bonafide.service.listings import create_listing
 from bonafide.settings import Settings
@@ -198,3 +208,34 @@ def test_a_failing_engine_does_not_stop_order_timeouts(
     assert counts["scores_refreshed"] == 0
     after = orders.get_order(new_uow(), viewer=buyer, order_id=order.id).order
     assert after.state is OrderState.CANCELLED
+
+
+def test_imported_evidence_moves_a_new_sellers_score_at_its_reduced_weight(
+    engine: Engine, tmp_path: Path
+) -> None:
+    home = Settings(database_url="sqlite://", key_path=tmp_path / "home" / "market.key",
+                    market_id="mkt_home", market_name="Home")
+    away = Settings(database_url="sqlite://", key_path=tmp_path / "away" / "market.key",
+                    market_id="mkt_away", market_name="Away")
+    seller = sign_up(UnitOfWork(engine), handle="hana", roles=frozenset({Role.seller}),
+                     settings=home, now=T0).account.principal
+    before = reputation.seller_reputation(UnitOfWork(engine), seller_id=seller.id, now=T0)
+    identity = keys.load_or_create(away, now=T0)
+    attestations.trust_issuer(UnitOfWork(engine), document=keys.well_known(away, now=T0),
+                              added_by="test", now=T0)
+    payload = seller_reputation_payload(
+        issuer_id="mkt_away", issuer_name="Away", attestation_id="att_1", seller_id="acc_away",
+        handle="hana", period_from=T0 - timedelta(days=400), period_until=T0,
+        verified_orders=400, disputes=0, refunds=0, score_bp=9_900, verified_reviews=300,
+        method="engine_default", issued_at=T0, expires_at=T0 + timedelta(days=90),
+        audience=("mkt_home", seller.id))
+    document = sign_document(payload, key=identity.signing_key)
+    attestations.import_seller_attestation(UnitOfWork(engine), viewer=seller, document=document,
+                                           settings=home, now=T0, seller_id=None)
+    after = reputation.seller_reputation(UnitOfWork(engine), seller_id=seller.id, now=T0)
+    assert after.imported_orders == 100, "400 orders at 25 %"
+    assert after.score > before.score and after.low > before.low
+    assert after.low <= after.score <= after.high
+    step = {f.name: f.effect for f in after.breakdown}
+    assert step["imported_evidence"] > 0
+    assert sum(step.values()) == pytest.approx(after.score)
