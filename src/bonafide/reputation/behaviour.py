@@ -8,10 +8,20 @@ higher means more suspicious.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sparse
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from bonafide.reputation.graph import BoolArray, FloatArray, RatingGraph
+from bonafide.reputation.kernels import (
+    EdgeChunk,
+    burst_edges,
+    first_rating_partial,
+    hired_like_edges,
+    orient_small_pairs,
+    pair_degree_partial,
+    positive_pair_keys,
+    ring_finish,
+    triangles_partial,
+)
 
 DAY_SECONDS = 86_400.0
 BURST_WINDOWS_SECONDS = (DAY_SECONDS, 7 * DAY_SECONDS, 30 * DAY_SECONDS)
@@ -50,35 +60,12 @@ def burst_suspicion(
     (0.0, 0.749)
     """
     m, n = graph.n_ratings, graph.n_accounts
-    result = np.zeros(m)
     if graph.timestamp is None or m == 0:
-        return result
+        return np.zeros(m)
     ts = graph.timestamp - float(graph.timestamp.min())
-    ratee = graph.ratee
-    degree = np.bincount(ratee, minlength=n).astype(np.float64)
-    first = np.full(n, np.inf)
-    np.minimum.at(first, ratee, ts)
-    last = np.full(n, -np.inf)
-    np.maximum.at(last, ratee, ts)
-    # One sort by (ratee, time); then every window's bins are runs of equal (ratee, bin).
-    order = np.lexsort((ts, ratee))
-    ratee_sorted, ts_sorted = ratee[order], ts[order]
-    span = (last - first)[ratee_sorted]
-    degree_sorted = degree[ratee_sorted]
-    other_ratee = ratee_sorted[1:] != ratee_sorted[:-1]
-    best = np.zeros(m)
-    for window in windows_seconds:
-        for offset in (0.0, 0.5):
-            bins = np.floor(ts_sorted / window + offset)
-            boundary = np.concatenate([[True], other_ratee | (bins[1:] != bins[:-1])])
-            counts = np.diff(np.append(np.flatnonzero(boundary), m)).astype(np.float64)
-            k = counts[np.cumsum(boundary) - 1]
-            expected = (degree_sorted - k) * window / np.maximum(span, window)
-            score = np.clip(1.0 - (ratio_min * expected + count_min) / k, 0.0, 1.0)
-            np.maximum(best, score, out=best)
-    result[order] = best
-    return result
-
+    # The per-edge kernel is shared with the chunked (Dask) engine; see ``kernels.burst_edges``.
+    return burst_edges(graph.ratee, ts, n, windows_seconds=windows_seconds,
+                       count_min=count_min, ratio_min=ratio_min)
 
 def hired_suspicion(
     graph: RatingGraph,
@@ -138,12 +125,9 @@ def hired_like_ratings(
     """
     if graph.timestamp is None:
         return np.zeros(graph.n_ratings, dtype=bool)
-    first = np.full(graph.n_accounts, np.inf)
-    np.minimum.at(first, graph.ratee, graph.timestamp)
-    young = graph.timestamp - first[graph.ratee] < young_seconds
-    result: BoolArray = young & (np.abs(graph.rating) >= extreme_min)
-    return result
-
+    chunk = EdgeChunk(graph.rater, graph.ratee, graph.rating, graph.timestamp)
+    (first,) = first_rating_partial(chunk, graph.n_accounts)
+    return hired_like_edges(chunk, first, young_seconds=young_seconds, extreme_min=extreme_min)
 
 def linked_ratings(graph: RatingGraph, links: ArrayLike | None) -> BoolArray:
     """Per rating: whether rater and ratee are linked accounts (self-dealing).
@@ -188,7 +172,7 @@ def ring_suspicion(
     .. math:: C(u) = \frac{2 t_u}{d_u (d_u - 1) + k_0}
 
     with :math:`k_0` = ``pairs_prior``. Accounts with more than ``degree_max`` neighbours are
-    left out (as hubs they would make the sparse product costly, and a ring member is not a hub;
+    left out (as hubs they would make the count costly, and a ring member is not a hub;
     camouflage ratings on popular hubs therefore do not hide a ring either).
 
     Examples
@@ -201,31 +185,11 @@ def ring_suspicion(
     [0.25, 0.5, 0.5, 0.0]
     """
     n = graph.n_accounts
-    positive = graph.rating > 0
-    low = np.minimum(graph.rater[positive], graph.ratee[positive])
-    high = np.maximum(graph.rater[positive], graph.ratee[positive])
-    distinct = low != high
-    key = _distinct(low[distinct] * n + high[distinct])
-    low, high = key // n, key % n
-    degree = np.bincount(low, minlength=n) + np.bincount(high, minlength=n)
-    small = (degree[low] <= degree_max) & (degree[high] <= degree_max)
-    low, high = low[small], high[small]
-    ones = np.ones(2 * low.shape[0])
-    adjacency = sparse.csr_matrix(
-        (ones, (np.concatenate([low, high]), np.concatenate([high, low]))), shape=(n, n)
-    )
-    closed = (adjacency @ adjacency).multiply(adjacency)
-    triangles2 = np.asarray(closed.sum(axis=1), dtype=np.float64).ravel()
-    d = np.asarray(adjacency.sum(axis=1), dtype=np.float64).ravel()
-    result: FloatArray = triangles2 / (d * (d - 1.0) + pairs_prior)
-    return result
+    # Shared with the chunked (Dask) engine: distinct positive pairs, hubs dropped, then each
+    # triangle counted once from wedges oriented up the degree order (integers: exact).
+    keys = positive_pair_keys(EdgeChunk(graph.rater, graph.ratee, graph.rating, None), n)
+    (degree,) = pair_degree_partial(keys, n)
+    oriented = orient_small_pairs(keys, degree, n, degree_max)
+    (triangles,) = triangles_partial(oriented, 0, n)
+    return ring_finish(triangles, oriented.degree, pairs_prior=pairs_prior)
 
-
-def _distinct(values: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Sorted distinct values (a sort and a mask: faster than ``np.unique`` on big arrays)."""
-    ordered = np.sort(values)
-    keep = np.empty(ordered.shape[0], dtype=bool)
-    keep[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    result: NDArray[np.int64] = ordered[keep]
-    return result

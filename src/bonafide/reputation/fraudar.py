@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bonafide.reputation.graph import BoolArray, ConvergenceError, FloatArray, RatingGraph
+from bonafide.reputation.kernels import EdgeChunk, peel_partial, peel_step
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,7 +132,9 @@ def _peel(
 ) -> Block:
     n = graph.n_accounts
     rater, ratee = graph.rater, graph.ratee
-    w = np.where(remaining, weight, 0.0)
+    # The peeling rounds' edge work is the chunked (Dask) engine's kernel, over one chunk.
+    chunk = EdgeChunk(rater, ratee, graph.rating, None,
+                      {"peel_weight": weight, "remaining": remaining})
     alive_rater = np.bincount(rater[remaining], minlength=n) > 0
     alive_ratee = np.bincount(ratee[remaining], minlength=n) > 0
     density_graph = -1.0
@@ -141,17 +144,12 @@ def _peel(
         if size == 0:
             inside = best[1][rater] & best[2][ratee] & remaining
             return Block(best[1], best[2], best[0], density_graph, inside)
-        live = alive_rater[rater] & alive_ratee[ratee]
-        w_live = np.where(live, w, 0.0)
-        degree_rater = np.bincount(rater, weights=w_live, minlength=n)
-        degree_ratee = np.bincount(ratee, weights=w_live, minlength=n)
-        total = float(np.sum(degree_rater[alive_rater]))
-        density = total / size
+        degree_rater, degree_ratee = peel_partial(chunk, alive_rater, alive_ratee, n)
+        density, next_rater, next_ratee = peel_step(degree_rater, degree_ratee, alive_rater,
+                                                    alive_ratee, epsilon=epsilon)
         if density_graph < 0:
             density_graph = density
         if density > best[0]:
             best = (density, alive_rater.copy(), alive_ratee.copy())
-        cut = (1.0 + epsilon) * 2.0 * density
-        alive_rater &= ~(degree_rater <= cut)
-        alive_ratee &= ~(degree_ratee <= cut)
+        alive_rater, alive_ratee = next_rater, next_ratee
     raise ConvergenceError("fraudar", iterations=rounds_max, delta=float("nan"), tolerance=0.0)

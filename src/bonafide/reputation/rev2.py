@@ -11,6 +11,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bonafide.reputation.graph import ConvergenceError, FloatArray, RatingGraph
+from bonafide.reputation.kernels import (
+    EdgeChunk,
+    Rev2Setup,
+    rev2_fairness_finish,
+    rev2_goodness_finish,
+    rev2_goodness_partial,
+    rev2_step,
+)
 
 
 @dataclass(frozen=True)
@@ -147,45 +155,30 @@ def rev2(
     gamma = p.gamma1 + p.gamma2 + p.gamma3
     prior_r = (p.gamma3 / gamma) * (1.0 - _or_zeros(suspicion_rating, m))
 
+    # One chunk holding every edge: the same kernels the chunked (Dask) engine maps over
+    # partitions (``kernels.rev2_step``), here over compact rater and ratee positions.
+    setup = Rev2Setup(gamma1=p.gamma1, gamma2=p.gamma2, gamma3=p.gamma3, alpha1=p.alpha1,
+                      beta1=p.beta1, prior_f=prior_f, prior_g=prior_g, inverse_f=inverse_f,
+                      inverse_g=inverse_g, keep_f=keep_f, keep_g=keep_g)
+    chunk = EdgeChunk(rater, ratee, s, None, {"weighted_s": weighted_s, "prior_r": prior_r,
+                                              "reliability": np.ones(m)})
+    every_rater, every_ratee = np.ones(n_f, dtype=bool), np.ones(n_g, dtype=bool)
     fairness = np.ones(n_f)
     goodness = np.ones(n_g)
-    reliability = np.ones(m)
-    scratch = np.empty(m)  # reused per iteration: these loops run over every edge
+    (total_g,) = rev2_goodness_partial(chunk, n_g)
     delta = np.inf
     for iteration in range(1, iterations_max + 1):
-        mu_g = float(np.median(goodness)) if n_g else 0.0
-        np.multiply(weighted_s, reliability, out=scratch)
-        total_g = np.bincount(ratee, weights=scratch, minlength=n_g)
-        new_g = np.clip((p.beta1 * mu_g + prior_g + total_g) * inverse_g, -1.0, 1.0)
-        new_g[keep_g] = 1.0
-
-        # R = (g1 F + g2 (1 - |s - G| / 2) + g3 I_R) / (g1 + g2 + g3), built in place.
-        np.take(new_g, ratee, out=scratch)
-        np.subtract(s, scratch, out=scratch)
-        np.abs(scratch, out=scratch)
-        new_r = np.take(fairness, rater)
-        new_r *= p.gamma1 / gamma
-        new_r += (p.gamma2 / gamma) * (1.0 - 0.5 * scratch) if p.gamma2 else 0.0
-        new_r += prior_r
-        np.clip(new_r, 0.0, 1.0, out=new_r)
-
-        mu_f = float(np.median(fairness)) if n_f else 0.0
-        total_f = np.bincount(rater, weights=new_r, minlength=n_f)
-        new_f = np.clip((p.alpha1 * mu_f + prior_f + total_f) * inverse_f, 0.0, 1.0)
-        new_f[keep_f] = 1.0
-
-        np.subtract(new_r, reliability, out=scratch)
-        delta = max(
-            _max_abs(new_g - goodness), float(np.abs(scratch).max(initial=0.0)),
-            _max_abs(new_f - fairness),
-        )
-        fairness, goodness, reliability = new_f, new_g, new_r
+        new_g = rev2_goodness_finish(total_g, goodness, every_ratee, setup)
+        chunk, (total_f, total_g, change) = rev2_step(chunk, fairness, new_g, setup, n_f, n_g)
+        new_f = rev2_fairness_finish(total_f, fairness, every_rater, setup)
+        delta = max(_max_abs(new_g - goodness), change, _max_abs(new_f - fairness))
+        fairness, goodness = new_f, new_g
         if delta <= tolerance:
             fairness_all = np.full(n, np.nan)
             fairness_all[raters] = fairness
             goodness_all = np.full(n, np.nan)
             goodness_all[ratees] = goodness
-            return Rev2Result(fairness_all, goodness_all, reliability, iteration)
+            return Rev2Result(fairness_all, goodness_all, chunk.state["reliability"], iteration)
     raise ConvergenceError("rev2", iterations=iterations_max, delta=delta, tolerance=tolerance)
 
 

@@ -28,6 +28,13 @@ from bonafide.reputation.graph import (
     IndexArray,
     RatingGraph,
 )
+from bonafide.reputation.kernels import (
+    EdgeChunk,
+    floor_signal,
+    outcomes,
+    trust_finish,
+    trust_partial,
+)
 from bonafide.reputation.rev2 import Rev2Params, rev2
 
 METHODS = ("default", "rev2")
@@ -206,9 +213,7 @@ def _labels(graph: RatingGraph, labels: ArrayLike | None) -> IndexArray:
 
 
 def _outcomes(rating: FloatArray, threshold: float) -> tuple[FloatArray, FloatArray]:
-    good = np.clip((rating - threshold) / (1.0 - threshold), 0.0, 1.0)
-    bad = np.clip((threshold - rating) / (1.0 + threshold), 0.0, 1.0)
-    return good, bad
+    return outcomes(rating, threshold)
 
 
 def _default(
@@ -268,8 +273,7 @@ def _default(
 
 def _floor(signal: FloatArray, floor: float) -> FloatArray:
     """Rescale ``floor .. 1`` to ``0 .. 1``: weak behavioural evidence is treated as noise."""
-    result: FloatArray = np.clip((signal - floor) / (1.0 - floor), 0.0, 1.0)
-    return result
+    return floor_signal(signal, floor)
 
 
 def _block_signals(
@@ -306,12 +310,13 @@ def _trust(
     a, b = p.trust_prior_good, p.trust_prior_bad
     trust = np.full(n, a / (a + b))
     delta = np.inf
+    # One chunk holding every edge: the kernels the chunked (Dask) engine maps over partitions.
+    chunk = EdgeChunk(graph.rater, graph.ratee, graph.rating, None,
+                      {"keep": edge_keep, "good": good, "bad": bad})
     for iteration in range(1, p.iterations_max + 1):
         rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
-        w = rater_weight[graph.rater] * edge_keep
-        sum_good = np.bincount(graph.ratee, weights=w * good, minlength=n)
-        sum_bad = np.bincount(graph.ratee, weights=w * bad, minlength=n)
-        new = (a + sum_good) / (a + b + sum_good + sum_bad)
+        sum_good, sum_bad = trust_partial(chunk, rater_weight, n, p.threshold_good)
+        new = trust_finish(sum_good, sum_bad, a, b)
         delta = float(np.max(np.abs(new - trust))) if n else 0.0
         trust = new
         if delta <= p.tolerance:
