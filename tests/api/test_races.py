@@ -38,39 +38,39 @@ def test_twenty_concurrent_confirms_release_the_escrow_once(live: Live) -> None:
     assert count(live, euro_journal) == journal + 3
 
 
-def test_confirm_refund_and_dispute_racing_leave_exactly_one_winner(live: Live) -> None:
+def test_confirm_refund_and_dispute_racing_move_money_once(live: Live) -> None:
     d = deal(live)
     act(live, d.seller, f"/v1/orders/{d.order_id}/ship", key=False)
-    calls: list[object] = []
-    for i in range(21):
-        if i % 3 == 0:
-            calls.append(lambda: act(live, d.buyer, f"/v1/orders/{d.order_id}/confirm"))
-        elif i % 3 == 1:
-            calls.append(lambda: act(live, d.seller, f"/v1/orders/{d.order_id}/refund"))
-        else:
-            calls.append(
-                lambda: act(
-                    live,
-                    d.buyer,
-                    f"/v1/orders/{d.order_id}/disputes",
-                    {"reason": "race"},
-                    key=False,
-                )
-            )
-    answers = _in_parallel(calls)
-    winners = [a for a in answers if a.status_code < 300]
-    assert len(winners) == 1, [a.status_code for a in answers]
+    kinds = ["confirm", "refund", "dispute"] * 7
+
+    def call(kind: str) -> httpx.Response:
+        if kind == "confirm":
+            return act(live, d.buyer, f"/v1/orders/{d.order_id}/confirm")
+        if kind == "refund":
+            return act(live, d.seller, f"/v1/orders/{d.order_id}/refund")
+        return act(
+            live, d.buyer, f"/v1/orders/{d.order_id}/disputes", {"reason": "race"}, key=False
+        )
+
+    with ThreadPoolExecutor(max_workers=21) as pool:
+        answers = list(pool.map(call, kinds))
+    won = sorted(kind for kind, a in zip(kinds, answers, strict=True) if a.status_code < 300)
     assert all(a.status_code == 409 for a in answers if a.status_code >= 300)
+    # One transition wins, except that a dispute may be answered by the seller's refund
+    # (disputed -> resolved is in the table). Money moves at most once either way.
+    assert won in (["confirm"], ["refund"], ["dispute"], ["dispute", "refund"]), won
     final = order(live, d.buyer, d.order_id)["state"]
     buyer, seller = live.balance(d.buyer), live.balance(d.seller)
-    if final == "completed":
+    if won == ["confirm"]:
+        assert final == "completed"
         assert (buyer, seller) == ((10_000 - 1_999, 0), (1_900, 0))
-    elif final == "cancelled":
+    elif won == ["refund"] or won == ["dispute", "refund"]:
+        assert final == ("cancelled" if won == ["refund"] else "resolved")
         assert (buyer, seller) == ((10_000, 0), (0, 0))
     else:
         assert final == "disputed"
         assert (buyer, seller) == ((10_000 - 1_999, 1_999), (0, 0))
-        assert count(live, "disputes") == 1
+    assert count(live, "disputes") == won.count("dispute")
 
 
 def test_concurrent_orders_on_a_listing_with_stock_five_fund_exactly_five(live: Live) -> None:
