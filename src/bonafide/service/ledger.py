@@ -180,10 +180,11 @@ def _execute(
         pending = pendings.get(spec.pending_id) if spec.pending_id else None
         if pending is not None:
             account_ids.update((pending.debit_account_id, pending.credit_account_id))
-    accounts = repo.lock_accounts(account_ids)
     # 3. Under those locks, read what is stored: a retry racing its first attempt on the same
     #    accounts sees the first one's commit here. Then lock the holds being resolved.
-    stored, resolutions = repo.transfers(batch_ids | pendings.keys())
+    accounts, stored, resolutions = repo.lock_accounts_then_read(
+        account_ids, batch_ids | pendings.keys()
+    )
     stored_pendings = {p for p in resolving if p in stored}
     open_ids = repo.lock_holds(stored_pendings)
     unknown = stored_pendings - open_ids - resolutions.keys()

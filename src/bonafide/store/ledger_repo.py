@@ -120,6 +120,52 @@ def _copy_text(entries: Sequence[JournalEntry]) -> str:
     return "".join(lines)
 
 
+_ACCOUNT_COLUMNS = (
+    "id, kind, currency, debits_pending, debits_posted, credits_pending, credits_posted"
+)
+_LOCK_ACCOUNTS_PG = (
+    f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts "  # noqa: S608
+    "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+)
+_READ_TRANSFERS_PG = (
+    f"SELECT {', '.join('j.' + c.name for c in _JOURNAL_COLUMNS)}, "  # noqa: S608
+    f"{', '.join('r.' + c.name for c in _JOURNAL_COLUMNS)} "
+    "FROM ledger_journal j LEFT JOIN ledger_journal r ON r.pending_id = j.id "
+    "WHERE j.id = ANY(%s)"
+)
+
+
+def _account_states(rows: Iterable[Sequence[Any]]) -> dict[LedgerAccountId, AccountState]:
+    return {
+        LedgerAccountId(r[0]): AccountState(
+            LedgerAccountId(r[0]), AccountKind(r[1]), Balance(r[2], r[3], r[4], r[5], r[6])
+        )
+        for r in rows
+    }
+
+
+def _transfers_of_rows(
+    rows: Iterable[Sequence[Any]],
+) -> tuple[dict[str, Transfer], dict[str, Transfer]]:
+    """Rows of a journal entry joined with the entry that resolved it (if any)."""
+    found: dict[str, Transfer] = {}
+    resolutions: dict[str, Transfer] = {}
+    width = len(_JOURNAL_COLUMNS)
+    for row in rows:
+        entry = JournalEntry._make(row[:width])
+        if entry.kind != TransferKind.PENDING:
+            found[entry.id] = to_transfer(entry)
+            continue
+        if row[width] is None:
+            found[entry.id] = to_transfer(entry, state=TransferState.PENDING)
+            continue
+        resolution = to_transfer(JournalEntry._make(row[width:]))
+        pending = to_transfer(entry, state=TransferState.PENDING)
+        found[entry.id] = to_transfer(entry, state=resolved_state(pending, resolution))
+        resolutions[entry.id] = resolution
+    return found, resolutions
+
+
 class LedgerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -188,6 +234,32 @@ class LedgerRepository:
 
     def lock_accounts(self, ids: Collection[int]) -> dict[LedgerAccountId, AccountState]:
         """Load the accounts ``ids`` (missing ones are left out), locked in ascending id order."""
+        accounts, _, _ = self.lock_accounts_then_read(ids, ())
+        return accounts
+
+    def lock_accounts_then_read(
+        self, account_ids: Collection[int], transfer_ids: Collection[str]
+    ) -> tuple[dict[LedgerAccountId, AccountState], dict[str, Transfer], dict[str, Transfer]]:
+        """Lock ``account_ids`` (ascending), *then* read the stored transfers ``transfer_ids``
+        (see ``transfers``), so the read sees every commit that released those locks.
+
+        On PostgreSQL both statements go in one pipeline with the transaction's BEGIN: one round
+        trip. The read still runs after the lock is granted (a pipeline runs in order).
+        """
+        if not self._locks_rows or not account_ids or not transfer_ids:
+            locked = self._lock_accounts(account_ids)
+            return (locked, *self.transfers(transfer_ids))
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as lock, raw.cursor() as read:
+            with raw.pipeline():
+                lock.execute(_LOCK_ACCOUNTS_PG, (sorted(account_ids),))
+                read.execute(_READ_TRANSFERS_PG, (list(transfer_ids),))
+            accounts = _account_states(lock.fetchall())
+            found, resolutions = _transfers_of_rows(read.fetchall())
+        return accounts, found, resolutions
+
+    def _lock_accounts(self, ids: Collection[int]) -> dict[LedgerAccountId, AccountState]:
         if not ids:
             return {}
         stmt = (
@@ -197,12 +269,7 @@ class LedgerRepository:
         )
         if self._locks_rows:
             stmt = stmt.with_for_update()
-        return {
-            LedgerAccountId(r[0]): AccountState(
-                LedgerAccountId(r[0]), AccountKind(r[1]), Balance(r[2], r[3], r[4], r[5], r[6])
-            )
-            for r in self.connection.execute(stmt)
-        }
+        return _account_states(self.connection.execute(stmt))
 
     def balance(self, account_id: int) -> Balance | None:
         row = self.connection.execute(
@@ -240,22 +307,7 @@ class LedgerRepository:
             .outerjoin(_RESOLUTION, r.pending_id == _J.id)
             .where(self._in(_J.id, ids))
         )
-        found: dict[str, Transfer] = {}
-        resolutions: dict[str, Transfer] = {}
-        width = len(_JOURNAL_COLUMNS)
-        for row in self.connection.execute(stmt):
-            entry = JournalEntry._make(row[:width])
-            if entry.kind != TransferKind.PENDING:
-                found[entry.id] = to_transfer(entry)
-                continue
-            if row[width] is None:
-                found[entry.id] = to_transfer(entry, state=TransferState.PENDING)
-                continue
-            resolution = to_transfer(JournalEntry._make(row[width:]))
-            pending = to_transfer(entry, state=TransferState.PENDING)
-            found[entry.id] = to_transfer(entry, state=resolved_state(pending, resolution))
-            resolutions[entry.id] = resolution
-        return found, resolutions
+        return _transfers_of_rows(self.connection.execute(stmt))
 
     def lock_holds(self, pending_ids: Collection[str]) -> set[str]:
         """Which of ``pending_ids`` are still unresolved; their hold rows stay locked."""
