@@ -7,8 +7,8 @@ its own), ``bonafide.market.moderation`` (reports), ``bonafide.store`` (``fraud_
 
 When it runs
     ``refresh_scores`` re-runs the engine when its inputs changed since the last run (a batch of
-    reviews revealed, a review hidden, a fingerprint added, a moderator's decision: the digest
-    ``trust.EngineInputs.key`` differs from the one stored with the last run), when
+    reviews revealed, a review hidden, a fingerprint added, a moderator's decision: the cheap
+    digest ``FraudRepository.watermark`` differs from the one stored with the last run), when
     ``settings.score_interval`` has passed since the last run (evidence decays with time), or
     when forced. Otherwise it does nothing and says so (``RefreshReport.ran`` is false).
 What it stores
@@ -117,15 +117,15 @@ def refresh_scores(
     new_uow: Callable[[], UnitOfWork], *, settings: Settings, now: datetime, force: bool = False
 ) -> RefreshReport:
     """Run the engine if its inputs changed or its interval passed; store scores, queue flags."""
-    inputs = trust.engine_inputs(new_uow())
-    key = inputs.key
     with new_uow() as uow:
-        last = uow.repo(FraudRepository).last_run()
+        runs = uow.repo(FraudRepository)
+        key = runs.watermark()
+        last = runs.last_run()
     why = _why(last, key=key, settings=settings, now=now, force=force)
     if why is None:
-        return RefreshReport(False, "up_to_date", None, None, len(inputs.edges), 0, 0, 0)
-    # The report re-reads the inputs: if they moved since ``key`` was taken, the stored key is
-    # the older one and the next tick simply runs again; no change can be missed.
+        return RefreshReport(False, "up_to_date", None, None, 0, 0, 0, 0)
+    # The run reads the inputs after ``key`` was taken: if they moved meanwhile, the stored key
+    # is the older one and the next tick simply runs again; no change can be missed.
     report = trust.trust_report(new_uow(), now=now, refresh=True)
     threshold = settings.fraud_flag_threshold
     flagged = sorted((r for r in report.accounts.values() if r.fraud_score >= threshold),
@@ -144,8 +144,9 @@ def refresh_scores(
         rows = _score_rows(report, run_id=run_id, now=now)
         uow.repo(ScoringRepository).replace_scores(rows)
         already = runs.open_account_reports_by(SYSTEM_REPORTER)
+        decided = runs.decision_labels()
         fresh = [r for r in flagged if r.account_id not in already and not r.suspended
-                 and r.account_id not in inputs.labels][:REPORTS_PER_RUN_MAX]
+                 and r.account_id not in decided][:REPORTS_PER_RUN_MAX]
         moderation = uow.repo(ModerationRepository)
         for risk in fresh:
             moderation.add_report(_to_report(risk, threshold=threshold, now=now))

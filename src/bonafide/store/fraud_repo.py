@@ -14,14 +14,17 @@ says.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import case, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from bonafide.store.fraud_tables import scoring_runs
-from bonafide.store.order_tables import moderation_actions, reports
+from bonafide.store.market_tables import server_secrets
+from bonafide.store.order_tables import moderation_actions, reports, reviews
+from bonafide.store.trust_repo import FINGERPRINT_PREFIX
 
 RUNS_LOCK_KEY = 0x626F6E61_66726175
 """PostgreSQL advisory lock taken while a run is written, so two schedulers never both write."""
@@ -85,6 +88,36 @@ class FraudRepository:
             reviews=run.reviews, scores_written=run.scores_written, flagged=run.flagged,
             reports_filed=run.reports_filed,
         ))
+
+    def watermark(self) -> str:
+        """A cheap digest of the engine's inputs, from counts and latest times only.
+
+        It changes when a review is revealed, hidden or shown again, a fingerprint is stored, or
+        a moderator acts, reverses an action or dismisses a report: all of them add rows or
+        move a count, since reviews, actions and fingerprints are never deleted. The scheduler
+        checks it every tick, so it must not read the whole graph as ``trust.engine_inputs`` does.
+        """
+        r, a = reviews.c, moderation_actions.c
+        parts = [
+            self.session.execute(
+                select(func.count(), func.sum(case((r.hidden, 1), else_=0)),
+                       func.max(r.revealed_at)).where(r.revealed_at.is_not(None))
+            ).one(),
+            self.session.execute(
+                select(func.count()).select_from(server_secrets)
+                .where(server_secrets.c.name.startswith(FINGERPRINT_PREFIX, autoescape=True))
+            ).one(),
+            self.session.execute(
+                select(func.count(), func.count(a.reversed_at), func.max(a.at),
+                       func.max(a.reversed_at))
+            ).one(),
+            self.session.execute(
+                select(func.count(), func.max(reports.c.handled_at))
+                .where(reports.c.state == "dismissed")
+            ).one(),
+        ]
+        text_form = "|".join(",".join(str(v) for v in row) for row in parts)
+        return hashlib.sha256(text_form.encode()).hexdigest()
 
     # --- reports the engine files --------------------------------------------------------------
     def open_account_reports_by(self, reporter_id: str) -> set[str]:
