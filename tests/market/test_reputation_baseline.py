@@ -55,3 +55,15 @@ def test_disputes_and_refunds_lower_the_score() -> None:
         stars=[5] * 10, orders_finished=10, orders_disputed=5, orders_refunded=5
     )
     assert messy.score < clean.score
+
+
+def test_the_interval_narrows_with_verified_reviews_by_hand() -> None:
+    none = baseline_reputation(stars=[], orders_finished=0, orders_disputed=0, orders_refunded=0)
+    # No reviews: se = sqrt(5 * 1 / 5 / 5) = 0.4472; half width = 1.96 * 0.4472 / 4 = 0.2191.
+    assert none.score_high - none.score == pytest.approx(0.21913, abs=1e-4)
+    assert none.score - none.score_low == pytest.approx(0.21913, abs=1e-4)
+    many = baseline_reputation(
+        stars=[5] * 95, orders_finished=95, orders_disputed=0, orders_refunded=0
+    )
+    assert many.score_low <= many.score <= many.score_high
+    assert many.score_high - many.score_low < none.score_high - none.score_low

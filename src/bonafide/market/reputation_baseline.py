@@ -17,6 +17,10 @@ minus half of each rate::
 
     score = clamp((rating - 1) / 4 - DISPUTE_PENALTY * dispute_rate - REFUND_PENALTY * refund_rate)
 
+Uncertainty: the rating's standard error pools the sample's spread with ``PRIOR_SPREAD`` stars
+worth ``PRIOR_WEIGHT`` reviews, ``se = sqrt(var / (PRIOR_WEIGHT + n))``; the score's 95 % interval
+is ``score -/+ 1.96 * se / 4`` (clamped to [0, 1]), narrowing as verified reviews accumulate.
+
 Worked example: 3 reviews of 5, 5 and 2 stars, 10 finished orders, 1 disputed, 0 refunded::
 
     rating       = (4.0 * 5 + 12) / (5 + 3)           = 4.0
@@ -27,6 +31,7 @@ Worked example: 3 reviews of 5, 5 and 2 stars, 10 finished orders, 1 disputed, 0
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,6 +41,8 @@ PRIOR_WEIGHT = 5.0
 """How many reviews the prior counts as."""
 PRIOR_RATE = 0.05
 """Where an unknown seller's dispute and refund rates start."""
+PRIOR_SPREAD = 1.0
+"""The standard deviation of stars assumed before any review (one star either way)."""
 RATE_PRIOR_WEIGHT = 10.0
 DISPUTE_PENALTY = 0.5
 REFUND_PENALTY = 0.5
@@ -60,6 +67,9 @@ class BaselineReputation:
     dispute_rate: float
     refund_rate: float
     breakdown: tuple[Factor, ...]
+    score_low: float
+    score_high: float
+    """A 95 % interval around ``score`` from the rating's uncertainty (the rates' is ignored)."""
     method: str = "baseline_bayesian_average"
 
 
@@ -88,6 +98,9 @@ def baseline_reputation(
     dispute_effect = -DISPUTE_PENALTY * dispute_rate
     refund_effect = -REFUND_PENALTY * refund_rate
     score = min(1.0, max(0.0, rating_part + dispute_effect + refund_effect))
+    spread = PRIOR_WEIGHT * PRIOR_SPREAD**2 + sum((s - rating) ** 2 for s in stars)
+    standard_error = math.sqrt(spread / (PRIOR_WEIGHT + n) / (PRIOR_WEIGHT + n))
+    half_width = 1.96 * standard_error / 4.0
     breakdown = (
         Factor(
             "prior",
@@ -122,4 +135,6 @@ def baseline_reputation(
         dispute_rate=dispute_rate,
         refund_rate=refund_rate,
         breakdown=breakdown,
+        score_low=max(0.0, score - half_width),
+        score_high=min(1.0, score + half_width),
     )
