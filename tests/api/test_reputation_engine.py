@@ -65,6 +65,13 @@ def test_the_reputation_is_the_engines_score_with_interval_and_reasons(
     honest = _reputation(live, m.sellers[0].id)
     assert not [r for r in honest["reasons"] if r["code"] == "flagged"]
     assert honest["score"] > booster["score"], "socks' five stars do not buy a reputation"
+    moderator = live.moderator()
+    queue = live.client.get("/v1/reports", params={"state": "open", "limit": 100},
+                            headers=moderator.headers)
+    assert queue.status_code == 200, queue.text
+    flagged = {r["target_id"]: r for r in queue.json()["items"]
+               if r["reporter_id"] == "system:fraud-engine"}
+    assert "suspicious ratings" in flagged[m.booster.id]["reason"]
     # The baseline's figures stay, for transparency: the booster's raw average looks good.
     assert booster["rating"] > 4.0 and booster["verified_reviews"] == 13
     assert 0.0 <= booster["baseline_score"] <= 1.0
