@@ -134,3 +134,25 @@ def test_exporting_an_empty_market_says_so(
     with pytest.raises(SystemExit):
         main(["export", "ratings", "--out", str(tmp_path / "g"), "--db", database_url])
     assert "error: nothing_to_export" in capsys.readouterr().err
+
+
+def test_export_refuses_a_directory_with_files_and_import_names_bad_files(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "old.parquet").write_text("x")
+    with pytest.raises(SystemExit):
+        main(["export", "ratings", "--out", str(taken), "--db", database_url])
+    assert "error: output_not_empty" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    for text, code in (("account,score\na,0.5\n", "scores_missing_columns"),
+                       ("account,fraud_score\na,0.5\na,0.7\n", "account_listed_twice"),
+                       ("account,fraud_score\na,\n", "scores_have_missing_values")):
+        bad.write_text(text)
+        with pytest.raises(SystemExit):
+            main(["import", "scores", str(bad), "--db", database_url])
+        assert f"error: {code}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["import", "scores", str(tmp_path / "none.csv"), "--db", database_url])
+    assert "error: scores_unreadable" in capsys.readouterr().err
