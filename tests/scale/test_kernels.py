@@ -52,3 +52,29 @@ def test_burst_edges_on_ratee_complete_chunks_give_burst_suspicion_exactly(seed:
             part.ratee, part.timestamp - graph.timestamp.min(), graph.n_accounts,
             windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
     assert (got == expected).all()
+
+
+def test_partials_travel_as_the_touched_entries_and_combine_to_the_dense_result() -> None:
+    import dataclasses
+
+    from bonafide.reputation import distributed as d
+
+    graph = random_graph(7, n=4000, m=3000)  # many accounts, few per chunk: compaction pays
+    n = graph.n_accounts
+    whole = k.EdgeChunk(graph.rater, graph.ratee, graph.rating, graph.timestamp,
+                        {"keep": np.linspace(0.0, 1.0, graph.n_ratings)})
+    chunks = [d._concat(part) for part in k.split_by_ratee(whole, 6)]
+    assert all(c.touched is not None for c in chunks)
+    weight = np.linspace(0.1, 1.0, n)
+    cases = [(k.degrees_partial, k.combine_sum, (n,)),
+             (k.trust_partial, k.combine_sum, (weight, n, 0.0)),
+             (k.first_rating_partial, k.combine_min, (n,))]
+    for fn, combine, args in cases:
+        parts = [d._compact_partial(fn, c, *args) for c in chunks]
+        assert any(isinstance(v, d.SparsePart) for p in parts for v in p)
+        # A tree: sparse leaves combined in two groups, then the two dense results.
+        got = d._combine(combine, d._combine(combine, *parts[:3]),
+                         d._combine(combine, *parts[3:]))
+        expected = combine([fn(dataclasses.replace(c, touched=None), *args) for c in chunks])
+        for g, e in zip(got, expected, strict=True):
+            assert np.array_equal(g, e)

@@ -20,6 +20,7 @@ rather than exactly.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import operator
 from collections.abc import Callable, Iterator, Sequence
@@ -145,7 +146,7 @@ class DaskRunner:
 
     def step(self, fn: Callable[..., tuple[EdgeChunk, Partial]],
              combine: Callable[[Sequence[Partial]], Partial], *args: Any) -> Partial:
-        results = [self._submit(fn, c, *args) for c in self.chunks]
+        results = [self._submit(_compact_step, fn, c, *args) for c in self.chunks]
         self.chunks = [self._submit(operator.getitem, r, 0) for r in results]
         partials = [self._submit(operator.getitem, r, 1) for r in results]
         self.rounds += 1
@@ -154,7 +155,8 @@ class DaskRunner:
     def reduce(self, fn: Callable[..., Partial],
                combine: Callable[[Sequence[Partial]], Partial], *args: Any,
                **kwargs: Any) -> Partial:
-        partials = [self._submit(fn, c, *args, **kwargs) for c in self.chunks]
+        partials = [self._submit(_compact_partial, fn, c, *args, **kwargs)
+                    for c in self.chunks]
         self.rounds += 1
         return self._tree(partials, combine).result()  # type: ignore[no-any-return]
 
@@ -193,12 +195,85 @@ class DaskRunner:
         raise AssertionError("a reduction needs at least one chunk")
 
 
+@dataclass(frozen=True, eq=False)
+class SparsePart:
+    """A partial vector of length ``size`` that is the combine's identity outside ``ids``."""
+
+    ids: IndexArray
+    values: FloatArray
+    size: int
+
+
+# How each combine folds each position of a partial tuple (None: every position the same).
+_FOLDS: dict[Any, tuple[Any, ...]] = {
+    k.combine_sum: (np.add,),
+    k.combine_min: (np.minimum,),
+    k.combine_max: (np.maximum,),
+    k.combine_rev2: (np.add, np.add, np.maximum),
+}
+_IDENTITY = {np.add: 0.0, np.minimum: np.inf, np.maximum: -np.inf}
+
+
+def _compact(part: Partial, touched: IndexArray | None) -> Partial:
+    """Length-n vectors of ``part`` as their entries at ``touched`` only (the rest is the
+    identity: a chunk's sums and minima are about the accounts its edges name)."""
+    if touched is None:
+        return part
+    return tuple(
+        SparsePart(touched, value[touched], value.shape[0])
+        if isinstance(value, np.ndarray) and value.ndim == 1
+        and value.shape[0] > 2 * touched.shape[0] else value
+        for value in part
+    )
+
+
+def _compact_partial(fn: Callable[..., Partial], chunk: EdgeChunk, *args: Any,
+                     **kwargs: Any) -> Partial:
+    return _compact(fn(chunk, *args, **kwargs), chunk.touched)
+
+
+def _compact_step(fn: Callable[..., tuple[EdgeChunk, Partial]], chunk: EdgeChunk,
+                  *args: Any) -> tuple[EdgeChunk, Partial]:
+    after, part = fn(chunk, *args)
+    return after, _compact(part, chunk.touched)
+
+
 def _combine(combine: Callable[[Sequence[Any]], Any], *parts: Any) -> Any:
-    return combine(list(parts))
+    """``combine`` over partial tuples, some of whose vectors may be ``SparsePart``."""
+    sparse = any(isinstance(v, SparsePart) for p in parts for v in p)
+    if not sparse:
+        return combine(list(parts))
+    folds = _FOLDS[combine]
+    result = []
+    for position in range(len(parts[0])):
+        fold = folds[min(position, len(folds) - 1)]
+        values = [p[position] for p in parts]
+        size = next((v.size for v in values if isinstance(v, SparsePart)), None)
+        if size is None:
+            result.append(_fold_all(values, fold))
+            continue
+        total = np.full(size, _IDENTITY[fold])
+        for value in values:
+            if isinstance(value, SparsePart):
+                # ids are distinct within one part, so a fancy-indexed update is exact.
+                total[value.ids] = fold(total[value.ids], value.values)
+            else:
+                fold(total, value, out=total)
+        result.append(total)
+    return tuple(result)
+
+
+def _fold_all(values: Sequence[Any], fold: Any) -> Any:
+    total = values[0]
+    for value in values[1:]:
+        total = fold(total, value)
+    return total
 
 
 def _concat(*chunks: EdgeChunk) -> EdgeChunk:
-    return k.concat_chunks(chunks)
+    whole = k.concat_chunks(chunks)
+    touched = k.distinct_sorted(np.concatenate([whole.rater, whole.ratee]))
+    return dataclasses.replace(whole, touched=touched)
 
 
 @contextlib.contextmanager
@@ -654,8 +729,7 @@ def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeC
     keep *= 1.0 - hired_edge
     # Drop what later stages no longer read: per-edge state is most of a worker's memory.
     rest = {name: values for name, values in s.items() if name not in _SPENT_BY_KEEP}
-    return EdgeChunk(chunk.rater, chunk.ratee, chunk.rating, chunk.timestamp,
-                     {**rest, "keep": keep})
+    return dataclasses.replace(chunk, state={**rest, "keep": keep})
 
 
 _SPENT_BY_KEEP = ("burst_raw", "block_edge", "linked", "hired_like", "selected", "peel_weight",
@@ -664,8 +738,8 @@ _SPENT_BY_KEEP = ("burst_raw", "block_edge", "linked", "hired_like", "selected",
 
 def _drop(chunk: EdgeChunk, *names: str) -> EdgeChunk:
     """The chunk without the per-edge state ``names`` (freeing worker memory)."""
-    return EdgeChunk(chunk.rater, chunk.ratee, chunk.rating, chunk.timestamp,
-                     {key: v for key, v in chunk.state.items() if key not in names})
+    return dataclasses.replace(
+        chunk, state={key: v for key, v in chunk.state.items() if key not in names})
 
 
 def _weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:

@@ -42,6 +42,8 @@ class EdgeChunk:
 
     ``state`` holds per-edge arrays derived by earlier stages (e.g. ``reliability``,
     ``keep``); ``with_state`` returns a new chunk that shares every array it does not replace.
+    ``touched``, when set, lists every account the edges name (so a partial sum of length n is
+    zero elsewhere and can travel as just those entries).
 
     Examples
     --------
@@ -55,6 +57,7 @@ class EdgeChunk:
     rating: FloatArray
     timestamp: FloatArray | None
     state: dict[str, NDArray[Any]] = field(default_factory=dict)
+    touched: IndexArray | None = None  # sorted accounts the chunk's edges name, when known
 
     def __post_init__(self) -> None:
         m = self.rater.shape[0]
