@@ -23,8 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bonafide.reputation.distributed import open_cluster, read_partitioned, score_chunked
-from bonafide.sim.stream import GraphConfig, write_graph
+# Python puts this script's folder first on sys.path, and spawned Dask workers inherit it: a
+# bench/http.py would then shadow the standard library's ``http`` in every worker.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from bonafide.reputation.distributed import (  # noqa: E402
+    open_cluster,
+    read_partitioned,
+    score_chunked,
+)
+from bonafide.sim.stream import GraphConfig, write_graph  # noqa: E402
 
 
 def peak_rss_bytes() -> int:
