@@ -6,11 +6,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from uvicorn.supervisors import Multiprocess
 
 from bonafide.bootstrap import connect
 from bonafide.cli import main
@@ -98,3 +101,54 @@ def test_serve_runs_the_api(tmp_path: Path) -> None:
         process.terminate()
         output = process.communicate(timeout=20)[0].decode()
     assert "scheduler tick failed" not in output
+
+
+def test_serve_hands_workers_to_uvicorn_and_runs_one_scheduler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(supervisor: Multiprocess) -> None:
+        seen["config"] = supervisor.config
+        seen["protocols"] = [sock.proto for sock in supervisor.sockets]
+        seen["schedulers"] = [t.name for t in threading.enumerate()].count("bonafide-scheduler")
+
+    monkeypatch.setattr(Multiprocess, "run", fake_run)
+    monkeypatch.delenv("BONAFIDE_DATABASE_URL", raising=False)
+    main(["serve", "--workers", "3", "--port", "0", "--db", f"sqlite:///{tmp_path / 'w.db'}"])
+    # uvicorn spawns the workers afresh from the factory string; the scheduler thread stays here.
+    assert seen["config"].app == "bonafide.api.app:from_environment" and seen["config"].factory
+    assert seen["config"].workers == 3
+    assert seen["schedulers"] == 1
+    # A TCP listener, so asyncio sets TCP_NODELAY on each connection (no 40 ms delayed ACKs).
+    assert seen["protocols"] == [socket.IPPROTO_TCP]
+
+
+def test_serve_with_two_workers_answers_from_child_processes(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bonafide.cli import main; main()", "serve",
+         "--port", str(port), "--workers", "2", "--db", f"sqlite:///{tmp_path / 'serve.db'}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=30)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "serve --workers 2 did not answer in 90 s"
+                time.sleep(0.2)
+        assert response.status_code == 200
+        workers = [
+            child for child in psutil.Process(process.pid).children()
+            if "multiprocessing.spawn" in " ".join(child.cmdline())
+        ]
+        assert len(workers) == 2
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0].decode()
+    assert "Traceback" not in output

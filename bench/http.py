@@ -1,0 +1,530 @@
+"""Benchmark: the HTTP API under load, on a durable throwaway PostgreSQL (issue 3's targets).
+
+Run on demand, never by the test suite::
+
+    .venv/bin/python bench/http.py [--workers 2] [--clients 16] [--place-seconds 20]
+        [--cycle-seconds 20] [--warmup-seconds 3] [--requests-max 20000]
+
+What it does, in order:
+
+1. starts PostgreSQL from the installed binaries (``scripts/pgserver.py``, ``fsync`` on), runs
+   ``bonafide db upgrade`` and ``bonafide accounts create-operator`` against it, and starts
+   ``bonafide serve --workers N`` (uvicorn's supervisor with N worker processes; the scheduler
+   thread runs in the supervisor only), sign-up rate limits lifted;
+2. set-up, not measured: one seller, one listing (stock 1,000,000) and one funded buyer per
+   client, so clients do not queue on each other's rows (as pgbench gives each client its own);
+3. **placement**: ``--clients`` asyncio tasks on one httpx client (HTTP/1.1 keep-alive, one
+   connection per task) each ``POST /v1/orders`` with a fresh ``Idempotency-Key`` in a closed
+   loop for ``--place-seconds`` (after ``--warmup-seconds`` not counted);
+4. **life cycle**: the same tasks run place → ship → confirm → buyer's review → seller's review
+   for ``--cycle-seconds``; an order counts when all five steps succeeded;
+5. stops the server, prints ``bonafide ledger verify``, and checks that the database holds
+   exactly as many orders as placements answered 201.
+
+Everything talks to 127.0.0.1 only; each phase stops at its deadline or after
+``--requests-max`` requests, whichever comes first. Latencies are per request, measured by the
+client (closed loop: a slow answer delays that client's next request, so overload shows up as
+lower throughput more than as latency). CPU seconds per phase are read from ``/proc`` for the
+load generator, the server's workers, its supervisor (the scheduler) and PostgreSQL, so the
+figures can be read against what the two shared cores gave each side.
+
+The name shadows the standard library's ``http`` package for every script in this folder
+(Python puts a script's folder first on ``sys.path``), hence the two blocks before the imports:
+run as a script, this file takes its folder off ``sys.path``; imported as ``http`` by a sibling
+(``bench/http_load.py`` imports httpx, which imports ``http.client``), it loads the standard
+library's package in its own place.
+"""
+
+# ruff: noqa: E402  (the imports must wait for the sys.path and sys.modules fixes below)
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __name__ == "http":
+    import importlib.util
+    import sysconfig
+
+    _package = Path(sysconfig.get_path("stdlib")) / "http"
+    _spec = importlib.util.spec_from_file_location(
+        "http", _package / "__init__.py", submodule_search_locations=[str(_package)]
+    )
+    assert _spec is not None and _spec.loader is not None
+    _stdlib_http = importlib.util.module_from_spec(_spec)
+    sys.modules["http"] = _stdlib_http  # what ``import http`` returns once this file has run
+    _spec.loader.exec_module(_stdlib_http)
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE in sys.path:
+    sys.path.remove(_HERE)
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import psutil
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from pgserver import ThrowawayPostgres
+
+BONAFIDE = str(Path(sys.executable).parent / "bonafide")
+PRICE = 100
+STOCK = 1_000_000
+DEPOSIT = 10**12
+CLIENTS_MAX = 256
+SECONDS_MAX = 600
+REQUESTS_MAX = 1_000_000
+TARGET_PLACE_PER_SECOND = 300
+TARGET_PLACE_P99_MS = 100
+TARGET_CYCLES_PER_SECOND = 100
+
+console = Console(width=132)  # wide enough for the tables when piped into a file
+
+
+# ---------------------------------------------------------------- measurements
+
+
+@dataclass
+class Recorder:
+    """Latencies (seconds) per step, statuses that were not the expected one, and 201s placed."""
+
+    latency: dict[str, list[float]] = field(default_factory=dict)
+    errors: Counter[str] = field(default_factory=Counter)
+    placed: int = 0
+    requests: int = 0
+
+    async def call(self, client: httpx.AsyncClient, step: str, path: str, expect: int,
+                   **kwargs: Any) -> dict[str, Any] | None:
+        self.requests += 1
+        started = time.perf_counter()
+        try:
+            response = await client.post(path, **kwargs)
+        except httpx.HTTPError as error:
+            self.errors[f"{step}: {type(error).__name__}"] += 1
+            return None
+        self.latency.setdefault(step, []).append(time.perf_counter() - started)
+        if response.status_code != expect:
+            code = response.json().get("code", "") if response.content else ""
+            self.errors[f"{step}: {response.status_code} {code}".rstrip()] += 1
+            return None
+        if step == "place":
+            self.placed += 1
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def percentile_ms(values: list[float], q: float) -> float:
+    """Nearest-rank percentile in milliseconds (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    found: dict[int, float] = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        found[pid] = times.user + times.system
+    return found
+
+
+@dataclass
+class Processes:
+    """The pids whose CPU time a phase reports, by side."""
+
+    server: psutil.Process
+    postmaster: int
+
+    def sides(self) -> dict[str, list[int]]:
+        workers = [p.pid for p in self.server.children(recursive=True)]
+        try:
+            postgres = [self.postmaster] + [
+                p.pid for p in psutil.Process(self.postmaster).children(recursive=True)
+            ]
+        except psutil.Error:
+            postgres = []
+        return {"load generator": [os.getpid()], "server workers": workers,
+                "supervisor + scheduler": [self.server.pid], "postgres": postgres}
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        return {side: cpu_seconds(pids) for side, pids in self.sides().items()}
+
+
+def cpu_used(before: dict[str, dict[int, float]],
+             after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds per side between two snapshots (processes born in between count in full)."""
+    return {side: sum(t - before.get(side, {}).get(pid, 0.0) for pid, t in now.items())
+            for side, now in after.items()}
+
+
+def machine_busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+@dataclass
+class Phase:
+    name: str
+    recorder: Recorder
+    seconds: float
+    units: int
+    cpu: dict[str, float]
+    machine_busy: float
+    load_before: str
+    load_after: str
+
+
+async def measure(name: str, processes: Processes, recorder: Recorder,
+                  run: Callable[[], Awaitable[int]]) -> Phase:
+    load_before = load_average()
+    before, busy_before = processes.snapshot(), machine_busy_seconds()
+    started = time.perf_counter()
+    units = await run()
+    seconds = time.perf_counter() - started
+    after, busy_after = processes.snapshot(), machine_busy_seconds()
+    return Phase(name, recorder, seconds, units, cpu_used(before, after),
+                 busy_after - busy_before, load_before, load_average())
+
+
+# ---------------------------------------------------------------- the market's actors
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One client's buyer and seller (API keys) and the seller's listing."""
+
+    buyer: dict[str, str]
+    seller: dict[str, str]
+    listing_id: str
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def fresh_key() -> dict[str, str]:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+async def make_pair(client: httpx.AsyncClient, rec: Recorder, operator_key: str,
+                    index: int) -> Pair:
+    tag = uuid.uuid4().hex[:6]
+    buyer = await rec.call(client, "signup", "/v1/accounts", 201,
+                           json={"handle": f"lb{index}-{tag}", "roles": ["buyer"]})
+    seller = await rec.call(client, "signup", "/v1/accounts", 201,
+                            json={"handle": f"ls{index}-{tag}", "roles": ["seller"]})
+    assert buyer and seller, rec.errors
+    deposit = await rec.call(
+        client, "deposit", "/v1/deposits", 201,
+        json={"account_id": buyer["id"], "amount": {"value": DEPOSIT, "currency": "EUR"}},
+        headers={**bearer(operator_key), **fresh_key()},
+    )
+    listing = await rec.call(
+        client, "listing", "/v1/listings", 201, headers=bearer(seller["api_key"]),
+        json={"title": f"Load test item {index}", "description": "bench/http.py",
+              "price": {"value": PRICE, "currency": "EUR"}, "stock": STOCK},
+    )
+    assert deposit and listing, rec.errors
+    return Pair(bearer(buyer["api_key"]), bearer(seller["api_key"]), listing["id"])
+
+
+async def place(client: httpx.AsyncClient, rec: Recorder, pair: Pair) -> dict[str, Any] | None:
+    return await rec.call(client, "place", "/v1/orders", 201,
+                          json={"listing_id": pair.listing_id, "quantity": 1},
+                          headers={**pair.buyer, **fresh_key()})
+
+
+async def life_cycle(client: httpx.AsyncClient, rec: Recorder, pair: Pair) -> bool:
+    order = await place(client, rec, pair)
+    if order is None:
+        return False
+    base = f"/v1/orders/{order['id']}"
+    steps: list[tuple[str, str, int, dict[str, Any]]] = [
+        ("ship", f"{base}/ship", 200, {"json": {"tracking": "LOAD-1"}, "headers": pair.seller}),
+        ("confirm", f"{base}/confirm", 200,
+         {"json": {}, "headers": {**pair.buyer, **fresh_key()}}),
+        ("buyer review", f"{base}/reviews", 201,
+         {"json": {"overall": 5, "item_as_described": 5, "communication": 4,
+                   "shipping_speed": 5, "text": "As described, quick."},
+          "headers": pair.buyer}),
+        ("seller review", f"{base}/reviews", 201,
+         {"json": {"overall": 5, "text": "Paid at once."}, "headers": pair.seller}),
+    ]
+    for step, path, expect, kwargs in steps:
+        if await rec.call(client, step, path, expect, **kwargs) is None:
+            return False
+    return True
+
+
+async def closed_loop(pairs: list[Pair], client: httpx.AsyncClient, rec: Recorder, *,
+                      seconds: float, requests_max: int, cycle: bool) -> int:
+    """Every client repeats its unit of work until the deadline or the request budget."""
+    deadline = time.perf_counter() + seconds
+
+    async def one_client(pair: Pair) -> int:
+        done = 0
+        while time.perf_counter() < deadline and rec.requests < requests_max:
+            if cycle:
+                done += await life_cycle(client, rec, pair)
+            else:
+                done += await place(client, rec, pair) is not None
+        return done
+
+    return sum(await asyncio.gather(*(one_client(pair) for pair in pairs)))
+
+
+# ---------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bonafide(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BONAFIDE, *args], env=env, capture_output=True, text=True, check=False)
+
+
+def wait_ready(url: str, server: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited while starting:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"the server did not answer within {seconds:.0f} s")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)  # uvicorn's supervisor stops its workers on SIGINT
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+def count_orders(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM orders")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------- the run
+
+
+async def load(args: argparse.Namespace, url: str, operator_key: str,
+               processes: Processes) -> tuple[list[Phase], int]:
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30.0) as client:
+        setup = Recorder()
+        gate = asyncio.Semaphore(8)
+
+        async def gated(index: int) -> Pair:
+            async with gate:
+                return await make_pair(client, setup, operator_key, index)
+
+        pairs = list(await asyncio.gather(*(gated(i) for i in range(args.clients))))
+        console.print(f"set-up: {len(pairs)} buyers, sellers and listings; "
+                      f"{setup.requests} requests, errors {dict(setup.errors) or 'none'}")
+        warm = Recorder()
+        await closed_loop(pairs, client, warm, seconds=args.warmup_seconds,
+                          requests_max=args.requests_max, cycle=False)
+        placing, cycling = Recorder(), Recorder()
+        phases = [
+            await measure("placement", processes, placing, lambda: closed_loop(
+                pairs, client, placing, seconds=args.place_seconds,
+                requests_max=args.requests_max, cycle=False)),
+            await measure("life cycle", processes, cycling, lambda: closed_loop(
+                pairs, client, cycling, seconds=args.cycle_seconds,
+                requests_max=args.requests_max, cycle=True)),
+        ]
+    return phases, warm.placed + placing.placed + cycling.placed
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    postgres = ThrowawayPostgres(durable=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bonafide-http-bench-"))
+    database_url = postgres.start()
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        env = {**os.environ, "BONAFIDE_DATABASE_URL": database_url,
+               "BONAFIDE_KEY_PATH": str(scratch / "market.key"),
+               "BONAFIDE_SIGNUP_LIMIT_PER_MINUTE": "1000000",
+               "BONAFIDE_AUTH_FAILURE_LIMIT_PER_MINUTE": "1000000"}
+        upgraded = bonafide("db", "upgrade", "--db", database_url, env=env)
+        assert upgraded.returncode == 0, upgraded.stderr
+        made = bonafide("accounts", "create-operator", "--handle", "loadop", "--db",
+                        database_url, env=env)
+        assert made.returncode == 0, made.stderr
+        operator_key = made.stdout.strip().splitlines()[0]
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        log = scratch / "serve.log"
+        with log.open("wb") as sink:
+            server = subprocess.Popen(
+                [BONAFIDE, "serve", "--host", "127.0.0.1", "--port", str(port),
+                 "--workers", str(args.workers), "--db", database_url],
+                env=env, stdout=sink, stderr=subprocess.STDOUT,
+            )
+        wait_ready(url, server, log, seconds=120)
+        postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
+        processes = Processes(psutil.Process(server.pid), postmaster)
+        phases, placed = asyncio.run(load(args, url, operator_key, processes))
+        stop_server(server)
+        tracebacks = log.read_text(errors="replace").count("Traceback")
+        verify = bonafide("ledger", "verify", "--db", database_url, env=env)
+        orders = count_orders(database_url)
+    finally:
+        if server is not None:
+            stop_server(server)
+        postgres.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return {"phases": phases, "placed": placed, "orders": orders, "verify": verify,
+            "tracebacks": tracebacks}
+
+
+# ---------------------------------------------------------------- the report
+
+
+def phase_row(phase: Phase) -> dict[str, Any]:
+    rec = phase.recorder
+    every = [x for values in rec.latency.values() for x in values]
+    return {
+        "phase": phase.name, "seconds": round(phase.seconds, 1), "requests": rec.requests,
+        "requests_per_second": round(rec.requests / phase.seconds, 1),
+        "units": phase.units, "units_per_second": round(phase.units / phase.seconds, 1),
+        "p50_ms": round(percentile_ms(every, 0.50), 1),
+        "p99_ms": round(percentile_ms(every, 0.99), 1),
+        "steps": {step: {"n": len(v), "p50_ms": round(percentile_ms(v, 0.5), 1),
+                         "p99_ms": round(percentile_ms(v, 0.99), 1)}
+                  for step, v in rec.latency.items()},
+        "errors": dict(rec.errors),
+        "cpu_seconds": {side: round(s, 1) for side, s in phase.cpu.items()},
+        "machine_busy_cpu_seconds": round(phase.machine_busy, 1),
+        "load_before": phase.load_before, "load_after": phase.load_after,
+    }
+
+
+def verdict(met: bool) -> str:
+    return "[green]met[/]" if met else "[red]missed[/]"
+
+
+def report(args: argparse.Namespace, result: dict[str, Any]) -> bool:
+    rows = [phase_row(phase) for phase in result["phases"]]
+    place, cycle = rows
+    table = Table(title=f"bonafide HTTP on PostgreSQL: {args.workers} workers, "
+                        f"{args.clients} clients")
+    for column in ("phase", "s", "requests", "req/s", "p50 ms", "p99 ms", "errors",
+                   "orders/s", "target"):
+        table.add_column(column, justify="left" if column in ("phase", "target") else "right")
+    place_met = (place["requests_per_second"] >= TARGET_PLACE_PER_SECOND and not place["errors"]
+                 and place["p99_ms"] < TARGET_PLACE_P99_MS)
+    cycle_met = cycle["units_per_second"] >= TARGET_CYCLES_PER_SECOND and not cycle["errors"]
+    for row, target in (
+        (place, f">= {TARGET_PLACE_PER_SECOND} req/s, p99 < {TARGET_PLACE_P99_MS} ms: "
+                f"{verdict(place_met)}"),
+        (cycle, f">= {TARGET_CYCLES_PER_SECOND} orders/s: {verdict(cycle_met)}"),
+    ):
+        table.add_row(row["phase"], f"{row['seconds']}", f"{row['requests']:,}",
+                      f"{row['requests_per_second']:,}", f"{row['p50_ms']}", f"{row['p99_ms']}",
+                      f"{sum(row['errors'].values())}", f"{row['units_per_second']:,}", target)
+    console.print(table)
+    steps = Table(title="life cycle, per step")
+    for column in ("step", "n", "p50 ms", "p99 ms"):
+        steps.add_column(column, justify="left" if column == "step" else "right")
+    for step, figures in cycle["steps"].items():
+        steps.add_row(step, f"{figures['n']:,}", f"{figures['p50_ms']}", f"{figures['p99_ms']}")
+    console.print(steps)
+    cpu = Table(title="CPU seconds per phase (2 cores give 2 CPU-seconds per second)")
+    cpu.add_column("side")
+    for row in rows:
+        cpu.add_column(row["phase"], justify="right")
+    for side in place["cpu_seconds"]:
+        cpu.add_row(side, *(f"{row['cpu_seconds'][side]}" for row in rows))
+    cpu.add_row("whole machine (busy)", *(f"{row['machine_busy_cpu_seconds']}" for row in rows))
+    cpu.add_row("load average before → after",
+                *(f"{row['load_before']} → {row['load_after']}" for row in rows))
+    console.print(cpu)
+    for row in rows:
+        if row["errors"]:
+            console.print(f"[red]{row['phase']} errors:[/] {row['errors']}")
+    verify = result["verify"]
+    console.print(f"ledger verify (exit {verify.returncode}):")
+    console.print((verify.stdout or verify.stderr).strip(), markup=False, highlight=False)
+    counted = result["orders"] == result["placed"]
+    console.print(f"orders in the database: {result['orders']:,}; placements answered 201: "
+                  f"{result['placed']:,} ({'equal' if counted else 'NOT EQUAL'})")
+    console.print(f"tracebacks in the server log: {result['tracebacks']}")
+    console.print("command: " + shlex.join([".venv/bin/python", "bench/http.py", *sys.argv[1:]]))
+    print(json.dumps({"phases": rows, "orders": result["orders"], "placed": result["placed"],
+                      "ledger_verify_exit": verify.returncode}), flush=True)
+    return verify.returncode == 0 and counted
+
+
+def bounded(limit: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        number = float(value)
+        if not 0 <= number <= limit:
+            raise argparse.ArgumentTypeError(f"must be between 0 and {limit:g}")
+        return number
+
+    return parse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, choices=range(1, 17), default=2, metavar="N",
+                        help="bonafide serve --workers (1-16; default 2, one per core)")
+    parser.add_argument("--clients", type=int, choices=range(1, CLIENTS_MAX + 1), default=16,
+                        metavar="N", help="concurrent clients (keep-alive connections)")
+    parser.add_argument("--place-seconds", type=bounded(SECONDS_MAX), default=20.0)
+    parser.add_argument("--cycle-seconds", type=bounded(SECONDS_MAX), default=20.0)
+    parser.add_argument("--warmup-seconds", type=bounded(SECONDS_MAX), default=3.0)
+    parser.add_argument("--requests-max", type=int, default=20_000,
+                        help=f"requests per phase at most (up to {REQUESTS_MAX:,})")
+    args = parser.parse_args()
+    if not 1 <= args.requests_max <= REQUESTS_MAX:
+        parser.error(f"--requests-max must be between 1 and {REQUESTS_MAX:,}")
+    console.print(f"load average at start: {load_average()} ({os.cpu_count()} cores)")
+    ok = report(args, run(args))
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
