@@ -37,6 +37,7 @@ lint: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/fraud.py
+	$(BIN)/python bench/http_orders.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis var

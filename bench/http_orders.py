@@ -2,7 +2,7 @@
 
 Run on demand, never by the test suite::
 
-    .venv/bin/python bench/http.py [--workers 2] [--clients 16] [--place-seconds 20]
+    .venv/bin/python bench/http_orders.py [--workers 2] [--clients 16] [--place-seconds 20]
         [--cycle-seconds 20] [--warmup-seconds 3] [--requests-max 20000]
 
 What it does, in order:
@@ -27,36 +27,9 @@ client (closed loop: a slow answer delays that client's next request, so overloa
 lower throughput more than as latency). CPU seconds per phase are read from ``/proc`` for the
 load generator, the server's workers, its supervisor (the scheduler) and PostgreSQL, so the
 figures can be read against what the two shared cores gave each side.
-
-The name shadows the standard library's ``http`` package for every script in this folder
-(Python puts a script's folder first on ``sys.path``), hence the two blocks before the imports:
-run as a script, this file takes its folder off ``sys.path``; imported as ``http`` by a sibling
-(``bench/http_load.py`` imports httpx, which imports ``http.client``), it loads the standard
-library's package in its own place.
 """
 
-# ruff: noqa: E402  (the imports must wait for the sys.path and sys.modules fixes below)
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-if __name__ == "http":
-    import importlib.util
-    import sysconfig
-
-    _package = Path(sysconfig.get_path("stdlib")) / "http"
-    _spec = importlib.util.spec_from_file_location(
-        "http", _package / "__init__.py", submodule_search_locations=[str(_package)]
-    )
-    assert _spec is not None and _spec.loader is not None
-    _stdlib_http = importlib.util.module_from_spec(_spec)
-    sys.modules["http"] = _stdlib_http  # what ``import http`` returns once this file has run
-    _spec.loader.exec_module(_stdlib_http)
-
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE in sys.path:
-    sys.path.remove(_HERE)
 
 import argparse
 import asyncio
@@ -67,12 +40,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -83,7 +58,7 @@ from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from pgserver import ThrowawayPostgres
+from pgserver import ThrowawayPostgres  # noqa: E402  (scripts/ is not a package)
 
 BONAFIDE = str(Path(sys.executable).parent / "bonafide")
 PRICE = 100
@@ -247,7 +222,7 @@ async def make_pair(client: httpx.AsyncClient, rec: Recorder, operator_key: str,
     )
     listing = await rec.call(
         client, "listing", "/v1/listings", 201, headers=bearer(seller["api_key"]),
-        json={"title": f"Load test item {index}", "description": "bench/http.py",
+        json={"title": f"Load test item {index}", "description": "bench/http_orders.py",
               "price": {"value": PRICE, "currency": "EUR"}, "stock": STOCK},
     )
     assert deposit and listing, rec.errors
@@ -491,7 +466,7 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> bool:
     console.print(f"orders in the database: {result['orders']:,}; placements answered 201: "
                   f"{result['placed']:,} ({'equal' if counted else 'NOT EQUAL'})")
     console.print(f"tracebacks in the server log: {result['tracebacks']}")
-    console.print("command: " + shlex.join([".venv/bin/python", "bench/http.py", *sys.argv[1:]]))
+    console.print("command: " + shlex.join([".venv/bin/python", "bench/http_orders.py", *sys.argv[1:]]))
     print(json.dumps({"phases": rows, "orders": result["orders"], "placed": result["placed"],
                       "ledger_verify_exit": verify.returncode}), flush=True)
     return verify.returncode == 0 and counted
