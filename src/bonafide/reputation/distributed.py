@@ -35,7 +35,7 @@ from bonafide.errors import Rejected
 from bonafide.reputation import kernels as k
 from bonafide.reputation.behaviour import BURST_WINDOWS_SECONDS, DAY_SECONDS
 from bonafide.reputation.graph import BoolArray, ConvergenceError, FloatArray, IndexArray
-from bonafide.reputation.kernels import EdgeChunk, Partial
+from bonafide.reputation.kernels import EdgeChunk, Partial, SparsePart
 from bonafide.reputation.rev2 import Rev2Params
 from bonafide.reputation.score import ScoreParams
 
@@ -195,15 +195,6 @@ class DaskRunner:
         raise AssertionError("a reduction needs at least one chunk")
 
 
-@dataclass(frozen=True, eq=False)
-class SparsePart:
-    """A partial vector of length ``size`` that is the combine's identity outside ``ids``."""
-
-    ids: IndexArray
-    values: FloatArray
-    size: int
-
-
 # How each combine folds each position of a partial tuple (None: every position the same).
 _FOLDS: dict[Any, tuple[Any, ...]] = {
     k.combine_sum: (np.add,),
@@ -271,9 +262,7 @@ def _fold_all(values: Sequence[Any], fold: Any) -> Any:
 
 
 def _concat(*chunks: EdgeChunk) -> EdgeChunk:
-    whole = k.concat_chunks(chunks)
-    touched = k.distinct_sorted(np.concatenate([whole.rater, whole.ratee]))
-    return dataclasses.replace(whole, touched=touched)
+    return k.with_local_positions(k.concat_chunks(chunks))
 
 
 @contextlib.contextmanager
@@ -895,7 +884,7 @@ def _rev2_stage(
 
 
 def _weight_in_partial(chunk: EdgeChunk, rater_weight: FloatArray, n: int) -> Partial:
-    return (np.bincount(chunk.ratee, weights=rater_weight[chunk.rater], minlength=n),)
+    return (k.sum_by(chunk, "ratee", n, rater_weight[chunk.rater]),)
 
 
 def _rev2_weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:

@@ -58,6 +58,7 @@ class EdgeChunk:
     timestamp: FloatArray | None
     state: dict[str, NDArray[Any]] = field(default_factory=dict)
     touched: IndexArray | None = None  # sorted accounts the chunk's edges name, when known
+    local: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None  # positions in touched
 
     def __post_init__(self) -> None:
         m = self.rater.shape[0]
@@ -152,6 +153,53 @@ def _fold(values: Sequence[Any], op: Any) -> Any:
     return result
 
 
+@dataclass(frozen=True, eq=False)
+class SparsePart:
+    """A partial vector of length ``size`` that is the combine's identity outside ``ids``."""
+
+    ids: IndexArray
+    values: FloatArray
+    size: int
+
+
+def with_local_positions(chunk: EdgeChunk) -> EdgeChunk:
+    """The chunk with ``touched`` (its accounts, sorted) and each edge's positions in it, so its
+    partials cost O(edges + touched) and travel as ``SparsePart`` instead of length-n vectors."""
+    touched = distinct_sorted(np.concatenate([chunk.rater, chunk.ratee]))
+    local = (np.searchsorted(touched, chunk.rater).astype(np.int32),
+             np.searchsorted(touched, chunk.ratee).astype(np.int32))
+    return replace(chunk, touched=touched, local=local)
+
+
+def sum_by(chunk: EdgeChunk, side: str, n: int, weights: FloatArray | None = None,
+           mask: BoolArray | None = None) -> Any:
+    """Per-account sums of ``weights`` (counts when None) over the chunk's raters or ratees
+    (``side``), optionally over the edges in ``mask`` only: a length-n vector, or a
+    ``SparsePart`` over ``touched`` when the chunk has local positions. Same values, same order.
+
+    >>> c = EdgeChunk(np.array([0, 0]), np.array([3, 1]), np.zeros(2), None)
+    >>> sum_by(c, "ratee", 4).tolist()
+    [0.0, 1.0, 0.0, 1.0]
+    >>> part = sum_by(with_local_positions(c), "ratee", 4)
+    >>> part.ids.tolist(), part.values.tolist()
+    ([0, 1, 3], [0.0, 1.0, 1.0])
+    """
+    assert side in ("rater", "ratee")
+    if chunk.touched is None or chunk.local is None:
+        index: Any = chunk.rater if side == "rater" else chunk.ratee
+        size = n
+    else:
+        index = chunk.local[0 if side == "rater" else 1]
+        size = chunk.touched.shape[0]
+    if mask is not None:
+        index = index[mask]
+        weights = None if weights is None else weights[mask]
+    sums = np.bincount(index, weights=weights, minlength=size).astype(np.float64)
+    if chunk.touched is None or chunk.local is None:
+        return sums
+    return SparsePart(chunk.touched, sums, n)
+
+
 # ------------------------------------------------------------------------ counts and ranges
 
 
@@ -165,8 +213,8 @@ def degrees_partial(chunk: EdgeChunk, n: int) -> Partial:
     [[2.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
     """
     return (
-        np.bincount(chunk.rater, minlength=n).astype(np.float64),
-        np.bincount(chunk.ratee, minlength=n).astype(np.float64),
+        sum_by(chunk, "rater", n),
+        sum_by(chunk, "ratee", n),
     )
 
 
@@ -184,11 +232,16 @@ def combine_time_range(parts: Sequence[Partial]) -> Partial:
 
 def sum_by_rater_partial(chunk: EdgeChunk, name: str, n: int) -> Partial:
     """Sum of the per-edge state ``name`` over each rater's ratings in this chunk."""
-    return (np.bincount(chunk.rater, weights=chunk.state[name], minlength=n),)
+    return (sum_by(chunk, "rater", n, chunk.state[name]),)
 
 
 def first_rating_partial(chunk: EdgeChunk, n: int) -> Partial:
     """Earliest timestamp each account received a rating (inf where none); combine by min."""
+    if chunk.touched is not None and chunk.local is not None:
+        local = np.full(chunk.touched.shape[0], np.inf)
+        if chunk.timestamp is not None:
+            np.minimum.at(local, chunk.local[1], chunk.timestamp)
+        return (SparsePart(chunk.touched, local, n),)
     first = np.full(n, np.inf)
     if chunk.timestamp is not None:
         np.minimum.at(first, chunk.ratee, chunk.timestamp)
@@ -287,7 +340,7 @@ def hired_like_edges(chunk: EdgeChunk, first: FloatArray, *, young_seconds: floa
 def hired_partial(chunk: EdgeChunk, n: int) -> Partial:
     """Count of hired-like ratings (per-edge state ``hired_like``) per rater in this chunk."""
     weights = chunk.state["hired_like"].astype(np.float64)
-    return (np.bincount(chunk.rater, weights=weights, minlength=n),)
+    return (sum_by(chunk, "rater", n, weights),)
 
 
 def hired_finish(
@@ -491,7 +544,7 @@ def fraudar_select(chunk: EdgeChunk, n: int, *, positive_only: bool) -> EdgeChun
 
 def selected_in_degree_partial(chunk: EdgeChunk, n: int) -> Partial:
     """Selected (distinct) ratings received per account in this chunk."""
-    return (np.bincount(chunk.ratee[chunk.state["selected"]], minlength=n).astype(np.float64),)
+    return (sum_by(chunk, "ratee", n, mask=chunk.state["selected"]),)
 
 
 def fraudar_weigh(chunk: EdgeChunk, degree_in: FloatArray, *, column_offset: float) -> EdgeChunk:
@@ -506,8 +559,8 @@ def alive_partial(chunk: EdgeChunk, n: int) -> Partial:
     """Remaining edges per rater and per ratee (which nodes a new peel starts with)."""
     remaining = chunk.state["remaining"]
     return (
-        np.bincount(chunk.rater[remaining], minlength=n).astype(np.float64),
-        np.bincount(chunk.ratee[remaining], minlength=n).astype(np.float64),
+        sum_by(chunk, "rater", n, mask=remaining),
+        sum_by(chunk, "ratee", n, mask=remaining),
     )
 
 
@@ -528,8 +581,8 @@ def peel_partial(
     live &= chunk.state["remaining"]
     w_live = np.where(live, chunk.state["peel_weight"], 0.0)
     return (
-        np.bincount(chunk.rater, weights=w_live, minlength=n),
-        np.bincount(chunk.ratee, weights=w_live, minlength=n),
+        sum_by(chunk, "rater", n, w_live),
+        sum_by(chunk, "ratee", n, w_live),
     )
 
 
@@ -599,8 +652,8 @@ def trust_partial(chunk: EdgeChunk, rater_weight: FloatArray, n: int, threshold:
         good, bad = outcomes(chunk.rating, threshold)
     w = rater_weight[chunk.rater] * chunk.state["keep"]
     return (
-        np.bincount(chunk.ratee, weights=w * good, minlength=n),
-        np.bincount(chunk.ratee, weights=w * bad, minlength=n),
+        sum_by(chunk, "ratee", n, w * good),
+        sum_by(chunk, "ratee", n, w * bad),
     )
 
 
@@ -621,8 +674,8 @@ def benefit_partial(
     good, _ = outcomes(chunk.rating, threshold)
     fake = good * (1.0 - chunk.state["keep"] * (1.0 - behaviour[chunk.rater]))
     return (
-        np.bincount(chunk.ratee, weights=fake, minlength=n),
-        np.bincount(chunk.ratee, weights=good, minlength=n),
+        sum_by(chunk, "ratee", n, fake),
+        sum_by(chunk, "ratee", n, good),
     )
 
 
@@ -651,8 +704,8 @@ def reputation_partial(
         scale = scale * np.minimum(chunk.state["value"] / mean_value, value_weight_max)
     w = chunk.state["weight"] * scale
     return (
-        np.bincount(chunk.ratee, weights=w * good, minlength=n),
-        np.bincount(chunk.ratee, weights=w * bad, minlength=n),
+        sum_by(chunk, "ratee", n, w * good),
+        sum_by(chunk, "ratee", n, w * bad),
     )
 
 
@@ -690,7 +743,7 @@ def rev2_start(chunk: EdgeChunk, rater_weight: FloatArray, suspicion_rating: str
 def rev2_goodness_partial(chunk: EdgeChunk, n: int) -> Partial:
     r""":math:`\sum_u w_u s(u,p) R(u,p)` per ratee ``p`` with the chunk's current reliability."""
     scratch = chunk.state["weighted_s"] * chunk.state["reliability"]
-    return (np.bincount(chunk.ratee, weights=scratch, minlength=n),)
+    return (sum_by(chunk, "ratee", n, scratch),)
 
 
 def rev2_reliability(
@@ -731,7 +784,7 @@ def rev2_step(
     """
     new_r = rev2_reliability(chunk, fairness, goodness, setup)
     change = float(np.abs(new_r - chunk.state["reliability"]).max(initial=0.0))
-    total_f = np.bincount(chunk.rater, weights=new_r, minlength=n)
+    total_f = sum_by(chunk, "rater", n, new_r)
     after = chunk.with_state(reliability=new_r)
     (total_g,) = rev2_goodness_partial(after, n if n_ratees is None else n_ratees)
     return after, (total_f, total_g, change)
