@@ -17,6 +17,7 @@ Helpers on ``Live``: ``signup(handle, roles) -> Member``, ``moderator(handle)``,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,14 +33,18 @@ from bonafide.settings import Settings
 
 
 @pytest.fixture
-def live_factory(database_url: str) -> Iterator[Callable[..., Live]]:
-    """Start servers over the test's database with settings overrides; all stop at the end."""
+def live_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Live]]:
+    """Start servers over the test's database with settings overrides; all stop at the end.
+
+    The market's signing key goes to the test's own folder, never to ``var/`` of the checkout.
+    """
     containers: list[Container] = []
     servers: list[tuple[Server, httpx.Client]] = []
 
     def start(**overrides: Any) -> Live:
         clock = ManualClock(START)
-        settings = Settings(database_url=database_url, **{**GENEROUS_LIMITS, **overrides})
+        defaults = {"key_path": tmp_path / "market.key", **GENEROUS_LIMITS}
+        settings = Settings(database_url=database_url, **{**defaults, **overrides})
         container = connect(settings, clock=clock, migrate=False)
         containers.append(container)  # closed at the end whatever happens next
         made = accounts_service.create_operator(
