@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 # Python puts this script's folder first on sys.path, and spawned Dask workers inherit it: a
-# bench/http.py would then shadow the standard library's ``http`` in every worker.
+# script in bench/ named like a standard-library module would then shadow it in every worker.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from bonafide.reputation.distributed import (  # noqa: E402
