@@ -466,7 +466,8 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> bool:
     console.print(f"orders in the database: {result['orders']:,}; placements answered 201: "
                   f"{result['placed']:,} ({'equal' if counted else 'NOT EQUAL'})")
     console.print(f"tracebacks in the server log: {result['tracebacks']}")
-    console.print("command: " + shlex.join([".venv/bin/python", "bench/http_orders.py", *sys.argv[1:]]))
+    command = [".venv/bin/python", "bench/http_orders.py", *sys.argv[1:]]
+    console.print("command: " + shlex.join(command))
     print(json.dumps({"phases": rows, "orders": result["orders"], "placed": result["placed"],
                       "ledger_verify_exit": verify.returncode}), flush=True)
     return verify.returncode == 0 and counted
