@@ -44,6 +44,9 @@ def _reputation(live: Live, seller_id: str) -> dict[str, Any]:
     assert 0.0 <= body["low"] <= body["score"] <= body["high"] <= 1.0
     assert body["reasons"], "every score says why"
     assert sum(f["effect"] for f in body["breakdown"]) == pytest.approx(body["score"])
+    # Customer service feeds reputation (DESIGN.md section 6) as two named steps.
+    names = {f["name"] for f in body["breakdown"]}
+    assert {"service_response", "service_satisfaction"} <= names, names
     return body
 
 

@@ -19,6 +19,8 @@ How the score is made (DESIGN.md §4)
     3. Subtract the baseline's dispute and refund penalties (half of each shrunk rate), which the
        engine leaves out too; the score and both ends of the interval move alike, then are clamped
        to [0, 1].
+    4. Add the customer-service steps of ``market.service_reputation`` (responsiveness and
+       satisfaction over the last 90 days, shrunk towards their norms), shifted like step 3.
     The ``breakdown`` lists these steps as effects that add up to the score; ``reasons`` are the
     engine's own (what raised or lowered its reputation, and the fraud signals that fired).
 """
@@ -40,8 +42,10 @@ from bonafide.market.reputation_baseline import (
     Factor,
     baseline_reputation,
 )
+from bonafide.market.service_reputation import service_steps
 from bonafide.service import trust
 from bonafide.service.accounts import principal_of
+from bonafide.service.service_figures import figures_in
 from bonafide.store.attest_repo import AttestationRepository
 from bonafide.store.order_repo import OrderRepository, ReviewRepository
 from bonafide.store.uow import UnitOfWork
@@ -136,6 +140,7 @@ def seller_reputation(uow: UnitOfWork, *, seller_id: str, now: datetime) -> Sell
         stars = uow.repo(ReviewRepository).revealed_stars_about(seller_id)
         finished, disputed, refunded = uow.repo(OrderRepository).seller_outcomes(seller_id)
         imported = uow.repo(AttestationRepository).imported_of(seller_id, limit=IMPORTED_MAX)
+        service = service_steps(figures_in(uow, seller_id=seller_id, now=now))
     baseline = baseline_reputation(stars=stars, orders_finished=finished,
                                    orders_disputed=disputed, orders_refunded=refunded)
     report = trust.trust_report(uow, now=now)
@@ -167,7 +172,7 @@ def seller_reputation(uow: UnitOfWork, *, seller_id: str, now: datetime) -> Sell
 
     penalty_dispute = -DISPUTE_PENALTY * baseline.dispute_rate
     penalty_refund = -REFUND_PENALTY * baseline.refund_rate
-    shift = penalty_dispute + penalty_refund
+    shift = penalty_dispute + penalty_refund + sum(step.effect for step in service)
     raw = mixed(start) + shift
     score = _clamp(raw)
     breakdown = [
@@ -179,6 +184,7 @@ def seller_reputation(uow: UnitOfWork, *, seller_id: str, now: datetime) -> Sell
                f"{disputed} of {finished} finished orders were disputed"),
         Factor("refund_rate", baseline.refund_rate, penalty_refund,
                f"{refunded} of {finished} finished orders were refunded"),
+        *service,
     ]
     if score != raw:
         breakdown.append(Factor("clamped_to_range", raw, score - raw, "kept within 0..1"))
