@@ -12,6 +12,7 @@ Reading needs no JavaScript; htmx only refreshes the price quote as the quantity
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -27,6 +28,7 @@ from bonafide.service import demo as demo_service
 from bonafide.service import disputes as disputes_service
 from bonafide.service import listings as listings_service
 from bonafide.service import orders as orders_service
+from bonafide.service import reputation as reputation_service
 from bonafide.service import reviews as reviews_service
 from bonafide.service import trust as trust_service
 from bonafide.service.idempotency import fingerprint, run_idempotent
@@ -150,8 +152,15 @@ def home(request: Request, after: str | None = None) -> Response:
 
 def _trust_card(request: Request, seller_id: str) -> dict[str, Any]:
     c = _container(request)
-    card = trust_service.seller_trust(c.uow(read_only=True), seller_id=seller_id,
-                                      now=c.clock.now())
+    now = c.clock.now()
+    card = trust_service.seller_trust(c.uow(read_only=True), seller_id=seller_id, now=now)
+    if card.score is not None:
+        # Show the score the API serves (GET /v1/sellers/{id}/reputation): the engine's
+        # reputation with disputes, refunds, imported records and customer service folded in.
+        served = reputation_service.seller_reputation(
+            c.uow(read_only=True), seller_id=seller_id, now=now
+        )
+        card = replace(card, score=served.score, low=served.low, high=served.high)
     service = seller_service(c, seller_id)
     return {
         "card": card,
