@@ -128,8 +128,12 @@ def _reasons(report: trust.TrustReport, seller_id: str) -> tuple[Reason, ...]:
     return flags + found
 
 
-def seller_reputation(uow: UnitOfWork, *, seller_id: str, now: datetime) -> SellerReputation:
-    """The seller's score with its interval, breakdown and reasons (see the module docstring)."""
+def seller_reputation(
+    uow: UnitOfWork, *, seller_id: str, now: datetime, report: trust.TrustReport | None = None
+) -> SellerReputation:
+    """The seller's score with its interval, breakdown and reasons (see the module docstring).
+
+    ``report`` is the engine's view when the caller has it already (see ``seller_trust``)."""
     with uow:
         try:
             seller = principal_of(uow, seller_id)
@@ -143,7 +147,8 @@ def seller_reputation(uow: UnitOfWork, *, seller_id: str, now: datetime) -> Sell
         service = service_steps(figures_in(uow, seller_id=seller_id, now=now))
     baseline = baseline_reputation(stars=stars, orders_finished=finished,
                                    orders_disputed=disputed, orders_refunded=refunded)
-    report = trust.trust_report(uow, now=now)
+    if report is None:
+        report = trust.trust_report(uow, now=now)
     engine = report.reputation.get(seller_id)
     reasons = _reasons(report, seller_id)
     if engine is not None:

@@ -366,9 +366,15 @@ def _clusters(
     return tuple(clusters)
 
 
-def seller_trust(uow: UnitOfWork, *, seller_id: str, now: datetime) -> SellerTrust:
-    """A seller's trust card: engine reputation with interval and breakdown, plus outcomes."""
-    report = trust_report(uow, now=now)
+def seller_trust(
+    uow: UnitOfWork, *, seller_id: str, now: datetime, report: TrustReport | None = None
+) -> SellerTrust:
+    """A seller's trust card: engine reputation with interval and breakdown, plus outcomes.
+
+    ``report`` is the engine's view when the caller has it already (each ``trust_report`` call
+    reads the whole rating graph to check its cache)."""
+    if report is None:
+        report = trust_report(uow, now=now)
     with uow:
         found = uow.repo(TrustRepository).principals([seller_id]).get(seller_id)
         if found is None or not found.has_role(Role.seller):

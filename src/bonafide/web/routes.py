@@ -153,12 +153,14 @@ def home(request: Request, after: str | None = None) -> Response:
 def _trust_card(request: Request, seller_id: str) -> dict[str, Any]:
     c = _container(request)
     now = c.clock.now()
-    card = trust_service.seller_trust(c.uow(read_only=True), seller_id=seller_id, now=now)
+    report = trust_service.trust_report(c.uow(read_only=True), now=now)
+    card = trust_service.seller_trust(c.uow(read_only=True), seller_id=seller_id, now=now,
+                                      report=report)
     if card.score is not None:
         # Show the score the API serves (GET /v1/sellers/{id}/reputation): the engine's
         # reputation with disputes, refunds, imported records and customer service folded in.
         served = reputation_service.seller_reputation(
-            c.uow(read_only=True), seller_id=seller_id, now=now
+            c.uow(read_only=True), seller_id=seller_id, now=now, report=report
         )
         card = replace(card, score=served.score, low=served.low, high=served.high)
     service = seller_service(c, seller_id)
