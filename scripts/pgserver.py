@@ -2,7 +2,9 @@
 
 ``initdb`` refuses to run as root, so under root the server runs as the ``postgres`` system user
 (Debian's ``postgresql`` package creates it). The data folder, socket and log live in one
-temporary folder that ``stop()`` removes.
+temporary folder that ``stop()`` removes. A watchdog process (this file with ``--watch``) stops the
+server and removes the folder when the process that started it dies without calling ``stop()``
+(a test run killed by a timeout or SIGKILL), so interrupted runs leave no servers behind.
 
 Run by hand: ``python scripts/pgserver.py`` prints a URL and keeps the server until Ctrl-C.
 """
@@ -14,6 +16,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -53,17 +56,10 @@ class ThrowawayPostgres:
         self.data = self.root / "data"
         self.port = _free_port()
         self._as_root = os.geteuid() == 0
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     def _run(self, *args: str) -> None:
-        cmd = list(args)
-        if self._as_root:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        # Only our own arguments: installed binaries, a temporary folder, a port number.
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
-        if result.returncode != 0:
-            log = self.root / "log"
-            tail = log.read_text()[-2000:] if log.exists() else ""
-            raise RuntimeError(f"{' '.join(cmd)} failed: {result.stderr}{result.stdout}\n{tail}")
+        _run_as_owner(self.root, *args)
 
     def start(self) -> str:
         if self._as_root:
@@ -78,6 +74,13 @@ class ThrowawayPostgres:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
                   "-o", " ".join(options), "-w", "-t", "60", "start")
+        # Its own session, so a signal to the test run's process group does not reach it.
+        self._watchdog = subprocess.Popen(  # noqa: S603 (our own file and arguments)
+            [sys.executable, str(Path(__file__).resolve()), "--watch", str(os.getpid()),
+             str(self.root), str(self.bindir)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         return self.url("postgres")
 
     def url(self, database: str) -> str:
@@ -87,14 +90,47 @@ class ThrowawayPostgres:
         return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
 
     def stop(self) -> None:
-        try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
+            self._watchdog = None
+        _stop_server(self.root, self.bindir)
+
+
+def _run_as_owner(root: Path, *args: str) -> None:
+    cmd = list(args)
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    # Only our own arguments: installed binaries, a temporary folder, a port number.
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        log = root / "log"
+        tail = log.read_text()[-2000:] if log.exists() else ""
+        raise RuntimeError(f"{' '.join(cmd)} failed: {result.stderr}{result.stdout}\n{tail}")
+
+
+def _stop_server(root: Path, bindir: Path) -> None:
+    try:
+        _run_as_owner(root, str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate",
                       "-w", "stop")
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
-if __name__ == "__main__":
+def watch(owner: int, root: Path, bindir: Path, *, poll: float = 0.5) -> None:
+    """Stop the server in ``root`` once process ``owner`` is gone (``stop()`` kills us first).
+
+    The watchdog is ``owner``'s child, so the owner's death shows as a change of parent
+    (re-parenting to init or a subreaper), which, unlike probing the pid, survives pid reuse.
+    """
+    while os.getppid() == owner:
+        time.sleep(poll)
+    _stop_server(root, bindir)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--watch"]:
+    watch(int(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))
+elif __name__ == "__main__":
     server = ThrowawayPostgres()
     print(server.start(), flush=True)
     try:
