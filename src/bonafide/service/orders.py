@@ -224,7 +224,10 @@ def _settlement_batch(
             TransferSpec(
                 id=f"{order.id}:fee",
                 debit_account_id=escrow,
-                credit_account_id=ledger.account_for(uow, kind=AccountKind.FEES, currency=currency),
+                # One of the fee account's shards, by order id: releases do not queue on one row.
+                credit_account_id=ledger.sharded_account_for(
+                    uow, kind=AccountKind.FEES, currency=currency, spread_by=order.id
+                ),
                 amount=settlement.fee,
                 memo=f"{memo}: market fee",
                 actor=actor,

@@ -104,8 +104,50 @@ def _wallet(uow: UnitOfWork, *, owner_id: str, currency: str) -> LedgerAccountId
     return ledger.account_for(uow, kind=AccountKind.WALLET, currency=currency, owner_id=owner_id)
 
 
-def _points_pool(uow: UnitOfWork) -> LedgerAccountId:
-    return ledger.account_for(uow, kind=AccountKind.PROMOTIONS, currency=POINTS)
+def _points_pool(uow: UnitOfWork, *, spread_by: str) -> LedgerAccountId:
+    """The points pool's shard for ``spread_by`` (an order or lot id): the pool is sharded like
+    the fee account (``service.ledger``, "Sharded market accounts"), so releases earning points
+    do not queue on one row."""
+    return ledger.sharded_account_for(
+        uow, kind=AccountKind.PROMOTIONS, currency=POINTS, spread_by=spread_by
+    )
+
+
+def _pool_payout(
+    uow: UnitOfWork, *, spread_by: str, points: int, to: LedgerAccountId, transfer_id: str,
+    memo: str,
+) -> list[TransferSpec]:
+    """Transfers that pay ``points`` from the pool's shard to ``to``, first issuing (``external``
+    → pool) what the shard lacks. The shard's balance is read under its lock (taken in ascending
+    id order with the other two accounts), so a concurrent payout cannot spend it meanwhile."""
+    pool = _points_pool(uow, spread_by=spread_by)
+    source = ledger.sharded_account_for(
+        uow, kind=AccountKind.EXTERNAL, currency=POINTS, spread_by=spread_by
+    )
+    short = points - ledger.lock_balances(uow, [pool, source, to])[pool].available.value
+    specs = []
+    if short > 0:
+        specs.append(
+            TransferSpec(
+                id=f"{transfer_id}:issue",
+                debit_account_id=source,
+                credit_account_id=pool,
+                amount=Money(short, POINTS),
+                memo="points issued",
+                actor="system",
+            )
+        )
+    specs.append(
+        TransferSpec(
+            id=transfer_id,
+            debit_account_id=pool,
+            credit_account_id=to,
+            amount=Money(points, POINTS),
+            memo=memo,
+            actor="system",
+        )
+    )
+    return specs
 
 
 # --- promotions CRUD --------------------------------------------------------------------------
@@ -269,12 +311,12 @@ def expire_points_in(uow: UnitOfWork, *, account_id: str, now: datetime) -> int:
     due = expired(repo.lots(account_id, for_update=True), now=now)
     if not due:
         return 0
-    wallet, pool = _wallet(uow, owner_id=account_id, currency=POINTS), _points_pool(uow)
+    wallet = _wallet(uow, owner_id=account_id, currency=POINTS)
     specs = [
         TransferSpec(
             id=f"{lot_id}:expire",
             debit_account_id=wallet,
-            credit_account_id=pool,
+            credit_account_id=_points_pool(uow, spread_by=lot_id),
             amount=Money(points, POINTS),
             memo=f"points lot {lot_id} expired",
             actor="system",
@@ -344,30 +386,13 @@ def award_points(uow: UnitOfWork, *, order: Order, settings: Settings, now: date
         points = program_of(settings).points_for(order.total, earned_last_year=earned)
     if points <= 0:
         return 0
-    pool = _points_pool(uow)
-    short = points - ledger.balance(uow, pool).available.value
-    specs = []
-    if short > 0:
-        source = ledger.account_for(uow, kind=AccountKind.EXTERNAL, currency=POINTS)
-        specs.append(
-            TransferSpec(
-                id=f"{order.id}:points:issue",
-                debit_account_id=source,
-                credit_account_id=pool,
-                amount=Money(short, POINTS),
-                memo="points issued",
-                actor="system",
-            )
-        )
-    specs.append(
-        TransferSpec(
-            id=f"{order.id}:points:earn",
-            debit_account_id=pool,
-            credit_account_id=_wallet(uow, owner_id=order.buyer_id, currency=POINTS),
-            amount=Money(points, POINTS),
-            memo=f"points for order {order.id}",
-            actor="system",
-        )
+    specs = _pool_payout(
+        uow,
+        spread_by=order.id,
+        points=points,
+        to=_wallet(uow, owner_id=order.buyer_id, currency=POINTS),
+        transfer_id=f"{order.id}:points:earn",
+        memo=f"points for order {order.id}",
     )
     ledger.execute(uow, specs, now=now)
     repo.add_lot(
@@ -616,7 +641,7 @@ def apply_to_order(uow: UnitOfWork, *, order: Order, priced: PricedQuote, now: d
             TransferSpec(
                 id=f"{order.id}:points:spend",
                 debit_account_id=_wallet(uow, owner_id=order.buyer_id, currency=POINTS),
-                credit_account_id=_points_pool(uow),
+                credit_account_id=_points_pool(uow, spread_by=order.id),
                 amount=Money(priced.points_spent, POINTS),
                 memo=f"points spent on order {order.id}",
                 actor=order.buyer_id,
@@ -714,15 +739,14 @@ def reverse_for_refund(uow: UnitOfWork, *, order_id: str, now: datetime) -> None
             repo.give_back_to_lot(lot_id, points)
             returned += points
     if returned:
-        specs.append(
-            TransferSpec(
-                id=f"{order_id}:points:return",
-                debit_account_id=_points_pool(uow),
-                credit_account_id=wallet,
-                amount=Money(returned, POINTS),
-                memo="points returned (refund)",
-                actor="system",
-            )
+        # The shard that received them may have paid them out since: issue what it lacks.
+        specs += _pool_payout(
+            uow,
+            spread_by=order_id,
+            points=returned,
+            to=wallet,
+            transfer_id=f"{order_id}:points:return",
+            memo="points returned (refund)",
         )
     lot = repo.lot_of_order(order_id)
     if lot is not None and lot.remaining > 0:
@@ -730,7 +754,7 @@ def reverse_for_refund(uow: UnitOfWork, *, order_id: str, now: datetime) -> None
             TransferSpec(
                 id=f"{order_id}:points:clawback",
                 debit_account_id=wallet,
-                credit_account_id=_points_pool(uow),
+                credit_account_id=_points_pool(uow, spread_by=order_id),
                 amount=Money(lot.remaining, POINTS),
                 memo="points earned by a refunded order",
                 actor="system",

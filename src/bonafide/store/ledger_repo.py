@@ -17,6 +17,8 @@ handful of round trips, not thousands of ORM objects.
 from __future__ import annotations
 
 import random
+import threading
+import weakref
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +27,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Connection,
+    Engine,
     String,
     any_,
     bindparam,
@@ -135,6 +138,18 @@ _READ_TRANSFERS_PG = (
 )
 
 
+# Account ids by key, per engine: an account is never deleted nor re-keyed, so once a committed
+# row has been seen its id stays right for the life of the engine. Only ids read back from the
+# database by a transaction that did not itself insert that key are kept (an id this transaction
+# created would dangle if it rolled back). Bounded: a market has one wallet per user and
+# currency, so the cache stops growing at ACCOUNT_IDS_CACHED_MAX and is simply cleared then.
+ACCOUNT_IDS_CACHED_MAX = 100_000
+_account_ids: weakref.WeakKeyDictionary[Engine, dict[str, LedgerAccountId]] = (
+    weakref.WeakKeyDictionary()
+)
+_account_ids_lock = threading.Lock()
+
+
 def _account_states(rows: Iterable[Sequence[Any]]) -> dict[LedgerAccountId, AccountState]:
     return {
         LedgerAccountId(r[0]): AccountState(
@@ -169,6 +184,17 @@ def _transfers_of_rows(
 class LedgerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._inserted_keys: set[str] = set()
+
+    def _id_cache(self) -> dict[str, LedgerAccountId] | None:
+        bind = self.session.get_bind()
+        if not isinstance(bind, Engine):
+            return None
+        with _account_ids_lock:
+            found = _account_ids.get(bind)
+            if found is None:
+                found = _account_ids[bind] = {}
+            return found
 
     @property
     def connection(self) -> Connection:
@@ -226,11 +252,34 @@ class LedgerRepository:
             .returning(_A.id)
         )
         found = self.connection.execute(stmt).scalar_one_or_none()
-        return None if found is None else LedgerAccountId(found)
+        if found is None:
+            return None
+        self._inserted_keys.add(key)
+        return LedgerAccountId(found)
 
     def account_id_by_key(self, key: str) -> LedgerAccountId | None:
+        cache = self._id_cache()
+        if cache is not None:
+            cached = cache.get(key)
+            if cached is not None:
+                return cached
         found = self.connection.execute(select(_A.id).where(_A.key == key)).scalar_one_or_none()
-        return None if found is None else LedgerAccountId(found)
+        if found is None:
+            return None
+        account_id = LedgerAccountId(found)
+        if cache is not None and key not in self._inserted_keys:
+            with _account_ids_lock:
+                if len(cache) >= ACCOUNT_IDS_CACHED_MAX:
+                    cache.clear()
+                cache[key] = account_id
+        return account_id
+
+    def account_ids_by_keys(self, keys: Collection[str]) -> list[LedgerAccountId]:
+        """The ids of the accounts with these keys that exist, ascending."""
+        if not keys:
+            return []
+        stmt = select(_A.id).where(self._in(_A.key, list(keys))).order_by(_A.id)
+        return [LedgerAccountId(found) for found in self.connection.execute(stmt).scalars()]
 
     def lock_accounts(self, ids: Collection[int]) -> dict[LedgerAccountId, AccountState]:
         """Load the accounts ``ids`` (missing ones are left out), locked in ascending id order."""
