@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from bonafide.errors import Conflict, Rejected
 from bonafide.store.market_repo import IdempotencyRepository
 from bonafide.store.uow import UnitOfWork
@@ -50,6 +52,8 @@ class StoredResponse:
     body: dict[str, Any]
     replayed: bool
     """True when this is the stored response of an earlier request with the same key."""
+    content: bytes
+    """``body`` as JSON bytes, exactly as stored (serialised once, answered as is)."""
 
 
 def check_key(key: str) -> str:
@@ -94,14 +98,12 @@ def run_idempotent(
             return _stored(repo, account_id=account_id, key=key, request_hash=request_hash)
         status, body = action(uow)
         assert 200 <= status < 300, "only successful responses are stored"
+        content = orjson.dumps(body)
         repo.complete(
-            account_id=account_id,
-            key=key,
-            status=status,
-            response_json=json.dumps(body, separators=(",", ":")),
+            account_id=account_id, key=key, status=status, response_json=content.decode()
         )
         uow.commit()
-    return StoredResponse(status=status, body=body, replayed=False)
+    return StoredResponse(status=status, body=body, replayed=False, content=content)
 
 
 def _stored(
@@ -122,4 +124,9 @@ def _stored(
             "idempotency_key_reused",
             "this Idempotency-Key was used for a different request",
         )
-    return StoredResponse(status=status, body=json.loads(response_json), replayed=True)
+    return StoredResponse(
+        status=status,
+        body=json.loads(response_json),
+        replayed=True,
+        content=response_json.encode(),
+    )
