@@ -122,15 +122,16 @@ def load_for_change(uow: UnitOfWork, *, viewer: Principal | None, order_id: str)
     return order
 
 
-def view_in(uow: UnitOfWork, *, order_id: str) -> OrderView:
+def view_in(uow: UnitOfWork, *, order_id: str, order: Order | None = None) -> OrderView:
+    """The order's view; pass ``order`` when this transaction just wrote it (its row as
+    ``RETURNING`` gave it back), so it is not read again. An order never disputed has no
+    disputes to read (``was_disputed`` is set with the first one, in its transaction)."""
     repo = uow.repo(OrderRepository)
-    order = repo.get(order_id)
-    assert order is not None
-    return OrderView(
-        order=order,
-        history=tuple(repo.history(order_id)),
-        disputes=tuple(uow.repo(DisputeRepository).for_order(order_id)),
-    )
+    if order is None:
+        order = repo.get(order_id)
+    assert order is not None and order.id == order_id
+    disputes = uow.repo(DisputeRepository).for_order(order_id) if order.was_disputed else []
+    return OrderView(order=order, history=tuple(repo.history(order_id)), disputes=tuple(disputes))
 
 
 def get_order(uow: UnitOfWork, *, viewer: Principal, order_id: str) -> OrderView:
@@ -248,15 +249,16 @@ def transition(
     reason: str,
     now: datetime,
     **values: object,
-) -> OrderState:
-    """Move ``order`` by ``action`` (per the table), record it in the history, return the state."""
+) -> Order:
+    """Move ``order`` by ``action`` (per the table), record it in the history, return the order
+    as it is now."""
     to = next_state(state=order.state, action=action)
     if to in (OrderState.COMPLETED, OrderState.RESOLVED, OrderState.AUTO_RELEASED) or (
         to is OrderState.CANCELLED
     ):
         values.setdefault("finished_at", now)
     repo = uow.repo(OrderRepository)
-    repo.change(order.id, expected_state=order.state, state=to, updated_at=now, **values)
+    changed = repo.change(order.id, expected_state=order.state, state=to, updated_at=now, **values)
     repo.add_history(
         order_id=order.id,
         at=now,
@@ -266,7 +268,7 @@ def transition(
         actor=actor,
         reason=reason,
     )
-    return to
+    return changed
 
 
 def settle_in(
@@ -279,8 +281,9 @@ def settle_in(
     reason: str,
     settings: Settings,
     now: datetime,
-) -> Settlement:
-    """Inside an open unit of work: settle the escrow (refund, fee, seller) and transition."""
+) -> Order:
+    """Inside an open unit of work: settle the escrow (refund, fee, seller) and transition;
+    return the order as it is now."""
     settlement = settle(
         total=order.total, refund=refund, fee_basis_points=settings.fee_basis_points
     )
@@ -292,7 +295,7 @@ def settle_in(
     promotions.settle_for_order(
         uow, order=order, refund=settlement.refund, settings=settings, now=now
     )
-    transition(
+    return transition(
         uow,
         order=order,
         action=action,
@@ -305,7 +308,6 @@ def settle_in(
         seller_value=settlement.seller.value,
         fee_value=settlement.fee.value,
     )
-    return settlement
 
 
 def void_in(
@@ -437,7 +439,10 @@ def place_order_in(
             TransferSpec(
                 id=order.hold_transfer_id,
                 debit_account_id=_wallet(uow, owner_id=buyer.id, currency=quote.currency),
-                credit_account_id=escrow_account(uow, order=order),
+                # A new order's escrow account is new too: open it without looking for it.
+                credit_account_id=ledger.open_account(
+                    uow, kind=AccountKind.ESCROW, currency=quote.currency, name=f"order:{order.id}"
+                ),
                 amount=quote.total,
                 kind=TransferKind.PENDING,
                 expires_at=order.hold_expires_at,
@@ -447,8 +452,7 @@ def place_order_in(
         ],
         now=now,
     )
-    repo.add_history(
-        order_id=order_id,
+    placed = HistoryEntry(
         at=now,
         from_state=None,
         to_state=OrderState.FUNDED,
@@ -456,7 +460,17 @@ def place_order_in(
         actor=buyer.id,
         reason="order placed and funded",
     )
-    return view_in(uow, order_id=order_id)
+    repo.add_history(
+        order_id=order_id,
+        at=placed.at,
+        from_state=placed.from_state,
+        to_state=placed.to_state,
+        action=placed.action,
+        actor=placed.actor,
+        reason=placed.reason,
+    )
+    # Not read back: this transaction wrote every part of the view just now.
+    return OrderView(order=order, history=(placed,), disputes=())
 
 
 def ship_order_in(
@@ -472,7 +486,7 @@ def ship_order_in(
     check_tracking(tracking)
     order = load_for_change(uow, viewer=actor, order_id=order_id)
     check_actor(action=Action.SHIP, party=order.party_of(actor.id))
-    transition(
+    shipped = transition(
         uow,
         order=order,
         action=Action.SHIP,
@@ -484,7 +498,7 @@ def ship_order_in(
         release_by=now + settings.release_window,
         tracking=tracking.strip() if tracking else None,
     )
-    return view_in(uow, order_id=order_id)
+    return view_in(uow, order_id=order_id, order=shipped)
 
 
 def confirm_order_in(
@@ -494,7 +508,7 @@ def confirm_order_in(
     order = load_for_change(uow, viewer=actor, order_id=order_id)
     check_actor(action=Action.CONFIRM, party=order.party_of(actor.id))
     next_state(state=order.state, action=Action.CONFIRM)  # refuse before touching the ledger
-    settle_in(
+    confirmed = settle_in(
         uow,
         order=order,
         action=Action.CONFIRM,
@@ -504,7 +518,7 @@ def confirm_order_in(
         settings=settings,
         now=now,
     )
-    return view_in(uow, order_id=order_id)
+    return view_in(uow, order_id=order_id, order=confirmed)
 
 
 def cancel_order_in(

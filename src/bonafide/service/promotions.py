@@ -375,8 +375,15 @@ def _points_request(uow: UnitOfWork, *, buyer_id: str, spend: int, now: datetime
 
 def award_points(uow: UnitOfWork, *, order: Order, settings: Settings, now: datetime) -> int:
     """Inside an open unit of work: the points a completed, unrefunded order earns; idempotent."""
+    row = _repo(uow).order(order.id, for_update=True)
+    return _award_points(uow, order=order, row=row, settings=settings, now=now)
+
+
+def _award_points(
+    uow: UnitOfWork, *, order: Order, row: Any, settings: Settings, now: datetime
+) -> int:
+    """``award_points`` with the order's promotions row already read (locked), or None."""
     repo = _repo(uow)
-    row = repo.order(order.id, for_update=True)
     if row is not None and row.points_awarded > 0:
         return 0
     if row is not None and row.points_to_earn is not None:
@@ -709,7 +716,8 @@ def settle_for_order(
             ledger.execute(uow, [s for s in specs if s.amount.value > 0], now=now)
         repo.change_order(order.id, state="released", settled_at=now)
     if refund.value == 0:
-        award_points(uow, order=order, settings=settings, now=now)
+        # The row read above, still locked; its points fields did not change since.
+        _award_points(uow, order=order, row=row, settings=settings, now=now)
 
 
 def reverse_for_refund(uow: UnitOfWork, *, order_id: str, now: datetime) -> None:

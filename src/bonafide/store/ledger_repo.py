@@ -150,6 +150,13 @@ _account_ids: weakref.WeakKeyDictionary[Engine, dict[str, LedgerAccountId]] = (
 _account_ids_lock = threading.Lock()
 
 
+def forget_account_ids(engine: Engine) -> None:
+    """Forget the account ids remembered for ``engine``: only for tests that delete accounts,
+    which the ledger itself never does."""
+    with _account_ids_lock:
+        _account_ids.pop(engine, None)
+
+
 def _account_states(rows: Iterable[Sequence[Any]]) -> dict[LedgerAccountId, AccountState]:
     return {
         LedgerAccountId(r[0]): AccountState(

@@ -249,13 +249,14 @@ class ListingRepository:
             update(listings).where(listings.c.id == listing_id).values(updated_at=now, **values)
         )
 
-    def take_stock(self, listing_id: str, *, quantity: int, now: datetime) -> bool:
-        """Subtract ``quantity`` if that much stock is there and the listing is orderable.
+    def take_stock(self, listing_id: str, *, quantity: int, now: datetime) -> Listing | None:
+        """Subtract ``quantity`` if that much stock is there and the listing is orderable;
+        return the listing as it is now, or None when nothing was taken.
 
         One conditional UPDATE: on PostgreSQL a concurrent one waits for the row lock and then
         re-checks the condition on the new row, so stock is never oversold.
         """
-        result: Any = self.session.execute(
+        row = self.session.execute(
             update(listings)
             .where(
                 and_(
@@ -266,8 +267,9 @@ class ListingRepository:
                 )
             )
             .values(stock=listings.c.stock - quantity, updated_at=now)
-        )
-        return bool(result.rowcount == 1)
+            .returning(*listings.c)
+        ).first()
+        return None if row is None else self._listing(row)
 
     def give_stock(self, listing_id: str, *, quantity: int, now: datetime) -> bool:
         result: Any = self.session.execute(
