@@ -58,7 +58,12 @@ from bonafide.market.quotes import Quote, check_quantity, quote_listing
 from bonafide.money import Money
 from bonafide.service import ledger, promotions
 from bonafide.service.accounts import principal_of, require_active
-from bonafide.service.listings import get_listing, release_stock, reserve_stock
+from bonafide.service.listings import (
+    bond_maybe_return,
+    get_listing,
+    release_stock,
+    reserve_stock,
+)
 from bonafide.settings import Settings
 from bonafide.store.order_repo import PAGE_MAX, DisputeRepository, OrderRepository
 from bonafide.store.uow import UnitOfWork
@@ -295,7 +300,7 @@ def settle_in(
     promotions.settle_for_order(
         uow, order=order, refund=settlement.refund, settings=settings, now=now
     )
-    return transition(
+    settled = transition(
         uow,
         order=order,
         action=action,
@@ -308,6 +313,16 @@ def settle_in(
         seller_value=settlement.seller.value,
         fee_value=settlement.fee.value,
     )
+    if settlement.refund.value == 0 and settings.seller_bond > 0:
+        # Enough orders released without loss give the seller's bond back (market.listings).
+        bond_maybe_return(
+            uow,
+            seller_id=order.seller_id,
+            completed_orders=uow.repo(OrderRepository).released_without_loss(order.seller_id),
+            settings=settings,
+            now=now,
+        )
+    return settled
 
 
 def void_in(

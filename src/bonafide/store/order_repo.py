@@ -231,6 +231,18 @@ class OrderRepository:
         )
         return [r.id for r in self.session.execute(query).all()]
 
+    def released_without_loss(self, seller_id: str) -> int:
+        """The seller's orders released to them with nothing refunded (what earns a bond back)."""
+        released = [
+            s.value for s in (OrderState.COMPLETED, OrderState.RESOLVED, OrderState.AUTO_RELEASED)
+        ]
+        query = select(func.count()).where(
+            orders.c.seller_id == seller_id,
+            orders.c.state.in_(released),
+            orders.c.refund_value == 0,
+        )
+        return int(self.session.execute(query).scalar_one())
+
     def seller_outcomes(self, seller_id: str) -> tuple[int, int, int]:
         """(finished orders, of which disputed, of which refunded in part or whole)."""
         finished = [
