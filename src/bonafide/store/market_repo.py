@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -365,6 +365,20 @@ class IdempotencyRepository:
             )
         ).first()
         return None if row is None else (row[0], row[1], row[2])
+
+    def delete_created_before(self, cutoff: datetime, *, limit: int) -> int:
+        """Delete up to ``limit`` keys created before ``cutoff``, oldest first; how many."""
+        c = idempotency_keys.c
+        oldest = (
+            select(c.account_id, c.key)
+            .where(c.created_at < cutoff)
+            .order_by(c.created_at)
+            .limit(limit)
+        )
+        result: Any = self.session.execute(
+            delete(idempotency_keys).where(tuple_(c.account_id, c.key).in_(oldest))
+        )
+        return int(result.rowcount)
 
     def complete(self, *, account_id: str, key: str, status: int, response_json: str) -> None:
         self.session.execute(
