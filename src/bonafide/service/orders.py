@@ -295,11 +295,12 @@ def settle_in(
     batch = _settlement_batch(
         uow, order=order, settlement=settlement, actor=actor, memo=f"order {order.id} {action}"
     )
-    ledger.execute(uow, batch, now=now)
-    # Promotion funding in the escrow follows the buyer's money; an unrefunded order earns points.
-    promotions.settle_for_order(
+    # Promotion funding in the escrow follows the buyer's money; an unrefunded order earns points:
+    # their transfers join the settlement's linked batch.
+    batch += promotions.settle_for_order(
         uow, order=order, refund=settlement.refund, settings=settings, now=now
     )
+    ledger.execute(uow, batch, now=now)
     settled = transition(
         uow,
         order=order,

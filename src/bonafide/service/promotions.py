@@ -376,23 +376,27 @@ def _points_request(uow: UnitOfWork, *, buyer_id: str, spend: int, now: datetime
 def award_points(uow: UnitOfWork, *, order: Order, settings: Settings, now: datetime) -> int:
     """Inside an open unit of work: the points a completed, unrefunded order earns; idempotent."""
     row = _repo(uow).order(order.id, for_update=True)
-    return _award_points(uow, order=order, row=row, settings=settings, now=now)
+    points, specs = _award_points(uow, order=order, row=row, settings=settings, now=now)
+    ledger.execute(uow, specs, now=now)
+    return points
 
 
 def _award_points(
     uow: UnitOfWork, *, order: Order, row: Any, settings: Settings, now: datetime
-) -> int:
-    """``award_points`` with the order's promotions row already read (locked), or None."""
+) -> tuple[int, list[TransferSpec]]:
+    """``award_points`` with the order's promotions row already read (locked), or None: records
+    the lot and returns the points with the transfers that pay them, for the caller to execute
+    in this transaction (a release puts them in its own linked batch)."""
     repo = _repo(uow)
     if row is not None and row.points_awarded > 0:
-        return 0
+        return 0, []
     if row is not None and row.points_to_earn is not None:
         points = int(row.points_to_earn)
     else:
         earned = repo.earned_since(order.buyer_id, since=now - YEAR)
         points = program_of(settings).points_for(order.total, earned_last_year=earned)
     if points <= 0:
-        return 0
+        return 0, []
     specs = _pool_payout(
         uow,
         spread_by=order.id,
@@ -401,7 +405,6 @@ def _award_points(
         transfer_id=f"{order.id}:points:earn",
         memo=f"points for order {order.id}",
     )
-    ledger.execute(uow, specs, now=now)
     repo.add_lot(
         lot_id=new_id("lot", now=now),
         account_id=order.buyer_id,
@@ -426,7 +429,7 @@ def _award_points(
         )
     else:
         repo.change_order(order.id, points_awarded=points)
-    return points
+    return points, specs
 
 
 # --- quotes ---------------------------------------------------------------------------------
@@ -680,12 +683,17 @@ def apply_to_order(uow: UnitOfWork, *, order: Order, priced: PricedQuote, now: d
 
 def settle_for_order(
     uow: UnitOfWork, *, order: Order, refund: Money, settings: Settings, now: datetime
-) -> None:
+) -> list[TransferSpec]:
     """Inside an open unit of work, when the order settles (release, partial refund, dispute
-    resolution): the funding follows the buyer's money, and an unrefunded order earns points."""
+    resolution): the funding follows the buyer's money, and an unrefunded order earns points.
+
+    Records what changes and returns the transfers, which the caller executes in the order's
+    settlement batch (one linked batch: one pass of locks and one journal write, not three).
+    A full refund reverses at once (``reverse_for_refund``) and returns nothing."""
     if refund == order.total:
         reverse_for_refund(uow, order_id=order.id, now=now)
-        return
+        return []
+    specs: list[TransferSpec] = []
     repo = _repo(uow)
     row = repo.order(order.id, for_update=True)
     if row is not None and row.state == "funded":
@@ -695,7 +703,7 @@ def settle_for_order(
                 funded, [order.total.value - refund.value, refund.value], rounding=FUNDING_SPLIT
             )
             escrow = _escrow(uow, order_id=order.id, currency=row.currency)
-            specs = [
+            funding = [
                 TransferSpec(
                     id=f"{order.id}:promo:seller",
                     debit_account_id=escrow,
@@ -713,11 +721,12 @@ def settle_for_order(
                     actor="system",
                 ),
             ]
-            ledger.execute(uow, [s for s in specs if s.amount.value > 0], now=now)
+            specs += [spec for spec in funding if spec.amount.value > 0]
         repo.change_order(order.id, state="released", settled_at=now)
     if refund.value == 0:
         # The row read above, still locked; its points fields did not change since.
-        _award_points(uow, order=order, row=row, settings=settings, now=now)
+        specs += _award_points(uow, order=order, row=row, settings=settings, now=now)[1]
+    return specs
 
 
 def reverse_for_refund(uow: UnitOfWork, *, order_id: str, now: datetime) -> None:
