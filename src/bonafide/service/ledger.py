@@ -245,7 +245,15 @@ def _execute(
     batch_ids = {s.id for s in specs}
     resolving = {s.pending_id for s in specs if s.pending_id is not None}
     # 1. The pending transfers this batch resolves: immutable rows that name accounts to lock.
-    pendings, _ = repo.transfers(resolving - batch_ids) if resolving else ({}, {})
+    #    Skipped when every post or void names both accounts itself (the order flow's do): the
+    #    plan checks them against the pending, read below under the locks.
+    named = all(
+        s.debit_account_id is not None and s.credit_account_id is not None
+        for s in specs
+        if s.pending_id is not None
+    )
+    earlier = resolving - batch_ids
+    pendings, _ = repo.transfers(earlier) if earlier and not named else ({}, {})
     # 2. Lock the accounts the batch can touch.
     account_ids: set[int] = set()
     for spec in specs:
@@ -257,11 +265,11 @@ def _execute(
             account_ids.update((pending.debit_account_id, pending.credit_account_id))
     # 3. Under those locks, read what is stored: a retry racing its first attempt on the same
     #    accounts sees the first one's commit here. Then lock the holds being resolved.
-    accounts, stored, resolutions = repo.lock_accounts_then_read(
-        account_ids, batch_ids | pendings.keys()
+    accounts, stored, resolutions, open_ids = repo.lock_accounts_then_read(
+        account_ids, batch_ids | earlier, resolving
     )
     stored_pendings = {p for p in resolving if p in stored}
-    open_ids = repo.lock_holds(stored_pendings)
+    open_ids &= stored_pendings
     unknown = stored_pendings - open_ids - resolutions.keys()
     if unknown:
         _, more = repo.transfers(unknown)

@@ -181,11 +181,20 @@ def hold_transfer_id(order_id: str, *, number: int) -> str:
     return f"{order_id}:hold:{number}"
 
 
-def _void_hold(order: Order, *, actor: str, memo: str) -> TransferSpec:
+def _hold_accounts(uow: UnitOfWork, *, order: Order) -> tuple[LedgerAccountId, LedgerAccountId]:
+    """The hold's debit and credit accounts (the buyer's wallet, the order's escrow): naming them
+    on a post or void lets the ledger lock them without reading the hold first."""
+    currency = order.total.currency
+    wallet = _wallet(uow, owner_id=order.buyer_id, currency=currency)
+    return wallet, escrow_account(uow, order=order)
+
+
+def _void_hold(uow: UnitOfWork, order: Order, *, actor: str, memo: str) -> TransferSpec:
+    wallet, escrow = _hold_accounts(uow, order=order)
     return TransferSpec(
         id=f"{order.id}:void:{order.hold_number}",
-        debit_account_id=None,
-        credit_account_id=None,
+        debit_account_id=wallet,
+        credit_account_id=escrow,
         amount=order.total,
         kind=TransferKind.VOID_PENDING,
         pending_id=order.hold_transfer_id,
@@ -199,14 +208,14 @@ def _settlement_batch(
 ) -> list[TransferSpec]:
     """Post what the seller keeps (the rest returns to the buyer), then pay seller and fees."""
     if settlement.posted.value == 0:
-        return [_void_hold(order, actor=actor, memo=memo)]
-    escrow = escrow_account(uow, order=order)
+        return [_void_hold(uow, order, actor=actor, memo=memo)]
+    wallet, escrow = _hold_accounts(uow, order=order)
     currency = order.total.currency
     batch = [
         TransferSpec(
             id=f"{order.id}:post",
-            debit_account_id=None,
-            credit_account_id=None,
+            debit_account_id=wallet,
+            credit_account_id=escrow,
             amount=settlement.posted,
             kind=TransferKind.POST_PENDING,
             pending_id=order.hold_transfer_id,
@@ -343,7 +352,7 @@ def void_in(
     """
     if hold_open:
         ledger.execute(
-            uow, [_void_hold(order, actor=actor, memo=f"order {order.id} {action}")], now=now
+            uow, [_void_hold(uow, order, actor=actor, memo=f"order {order.id} {action}")], now=now
         )
     # Promotion funding returns to its account; points spent return to the buyer.
     promotions.reverse_for_refund(uow, order_id=order.id, now=now)

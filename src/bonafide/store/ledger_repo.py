@@ -130,6 +130,10 @@ _LOCK_ACCOUNTS_PG = (
     f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts "  # noqa: S608
     "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 )
+_LOCK_HOLDS_PG = (
+    "SELECT transfer_id FROM ledger_holds WHERE transfer_id = ANY(%s) "
+    "ORDER BY transfer_id FOR UPDATE"
+)
 _READ_TRANSFERS_PG = (
     f"SELECT {', '.join('j.' + c.name for c in _JOURNAL_COLUMNS)}, "  # noqa: S608
     f"{', '.join('r.' + c.name for c in _JOURNAL_COLUMNS)} "
@@ -290,30 +294,40 @@ class LedgerRepository:
 
     def lock_accounts(self, ids: Collection[int]) -> dict[LedgerAccountId, AccountState]:
         """Load the accounts ``ids`` (missing ones are left out), locked in ascending id order."""
-        accounts, _, _ = self.lock_accounts_then_read(ids, ())
+        accounts, _, _, _ = self.lock_accounts_then_read(ids, ())
         return accounts
 
     def lock_accounts_then_read(
-        self, account_ids: Collection[int], transfer_ids: Collection[str]
-    ) -> tuple[dict[LedgerAccountId, AccountState], dict[str, Transfer], dict[str, Transfer]]:
+        self,
+        account_ids: Collection[int],
+        transfer_ids: Collection[str],
+        hold_ids: Collection[str] = (),
+    ) -> tuple[
+        dict[LedgerAccountId, AccountState], dict[str, Transfer], dict[str, Transfer], set[str]
+    ]:
         """Lock ``account_ids`` (ascending), *then* read the stored transfers ``transfer_ids``
-        (see ``transfers``), so the read sees every commit that released those locks.
+        (see ``transfers``), so the read sees every commit that released those locks, *then*
+        lock the holds ``hold_ids`` (see ``lock_holds``: which of them are still open).
 
-        On PostgreSQL both statements go in one pipeline with the transaction's BEGIN: one round
-        trip. The read still runs after the lock is granted (a pipeline runs in order).
+        On PostgreSQL the statements go in one pipeline with the transaction's BEGIN: one round
+        trip. They still run in order, each after the previous one's locks were granted.
         """
         if not self._locks_rows or not account_ids or not transfer_ids:
             locked = self._lock_accounts(account_ids)
-            return (locked, *self.transfers(transfer_ids))
+            found, resolutions = self.transfers(transfer_ids)
+            return locked, found, resolutions, self.lock_holds(hold_ids)
         raw = self.connection.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as lock, raw.cursor() as read:
+        with raw.cursor() as lock, raw.cursor() as read, raw.cursor() as holds:
             with raw.pipeline():
                 lock.execute(_LOCK_ACCOUNTS_PG, (sorted(account_ids),))
                 read.execute(_READ_TRANSFERS_PG, (list(transfer_ids),))
+                if hold_ids:
+                    holds.execute(_LOCK_HOLDS_PG, (sorted(hold_ids),))
             accounts = _account_states(lock.fetchall())
             found, resolutions = _transfers_of_rows(read.fetchall())
-        return accounts, found, resolutions
+            open_ids = {row[0] for row in holds.fetchall()} if hold_ids else set()
+        return accounts, found, resolutions, open_ids
 
     def _lock_accounts(self, ids: Collection[int]) -> dict[LedgerAccountId, AccountState]:
         if not ids:
