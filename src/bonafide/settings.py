@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     """Failed authentications allowed per client IP per minute before it gets 429 for a while."""
     request_body_max_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     """Largest request body the HTTP API reads; larger ones get 413."""
+    idempotency_retention: Duration = timedelta(days=30)
+    """How long a stored Idempotency-Key (and its response) is kept; the scheduler deletes older
+    ones. A retry after that runs afresh, so keep it well past any client's retry horizon."""
     market_id: str = Field(default="", pattern=r"^([A-Za-z0-9][A-Za-z0-9_.:-]{0,127})?$")
     """This market's public id in signed documents; empty means one is made with the first key
     and kept in the keyring file beside ``key_path``."""

@@ -120,11 +120,12 @@ def fees(live: Live) -> int:
     with live.container.engine.connect() as c:
         row = c.execute(
             text(
-                "SELECT credits_posted - debits_posted FROM ledger_accounts "
+                # The fee account is sharded: its balance is the sum of its shards.
+                "SELECT sum(credits_posted - debits_posted) FROM ledger_accounts "
                 "WHERE kind = 'fees' AND currency = 'EUR'"
             )
         ).first()
-    return 0 if row is None else int(row[0])
+    return 0 if row is None or row[0] is None else int(row[0])
 
 
 def problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:

@@ -101,3 +101,46 @@ def test_a_token_bucket_refuses_past_capacity_and_refills_with_time() -> None:
     limiter.spend("9.9.9.9", now=NOW)  # spending never raises
     with pytest.raises(RateLimited):
         limiter.check("9.9.9.9", now=NOW)
+
+
+def test_a_checked_key_is_remembered_briefly_and_a_wrong_one_never(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(engine)
+    made = service.sign_up(UnitOfWork(engine), handle="ann", roles=frozenset({Role.buyer}),
+                           settings=settings, now=NOW)
+    uow = UnitOfWork(engine, read_only=True)
+    assert service.recently_authenticated(uow, api_key=made.api_key) is None
+    service.authenticate(uow, api_key=made.api_key, settings=settings, now=NOW)
+    remembered = service.recently_authenticated(uow, api_key=made.api_key)
+    assert remembered is not None and remembered.id == made.account.principal.id
+    wrong = made.api_key[:-1] + ("A" if made.api_key[-1] != "A" else "B")
+    with pytest.raises(Unauthorized):
+        service.authenticate(uow, api_key=wrong, settings=settings, now=NOW)
+    assert service.recently_authenticated(uow, api_key=wrong) is None
+    # Past the bound the key must be checked against the database again.
+    later = service.time.monotonic() + service.PRINCIPALS_CACHED_SECONDS + 0.001
+    monkeypatch.setattr(service.time, "monotonic", lambda: later)
+    assert service.recently_authenticated(uow, api_key=made.api_key) is None
+
+
+def test_a_role_or_status_change_is_seen_by_the_next_authentication(engine: Engine) -> None:
+    settings = _settings(engine)
+    made = service.sign_up(UnitOfWork(engine), handle="ann",
+                           roles=frozenset({Role.buyer, Role.seller}), settings=settings, now=NOW)
+    operator = service.create_operator(UnitOfWork(engine), handle="op1", settings=settings,
+                                       now=NOW).account.principal
+    uow = UnitOfWork(engine, read_only=True)
+    service.authenticate(uow, api_key=made.api_key, settings=settings, now=NOW)
+    service.revoke_role(UnitOfWork(engine), granter=operator, account_id=made.account.principal.id,
+                        role=Role.seller, now=NOW)
+    assert service.recently_authenticated(uow, api_key=made.api_key) is None
+    again = service.authenticate(uow, api_key=made.api_key, settings=settings, now=NOW)
+    assert again.roles == frozenset({Role.buyer})
+    with UnitOfWork(engine) as change:
+        service.set_account_status(change, account_id=made.account.principal.id,
+                                   status=AccountStatus.suspended)
+        change.commit()
+    assert service.recently_authenticated(uow, api_key=made.api_key) is None
+    assert not service.authenticate(uow, api_key=made.api_key, settings=settings,
+                                    now=NOW).is_active

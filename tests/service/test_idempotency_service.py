@@ -86,3 +86,39 @@ def test_racing_duplicates_execute_once(engine: Engine) -> None:
     assert executions == [1]
     assert outcomes.count("executed") == 1
     assert set(outcomes) <= {"executed", "replayed", "idempotency_key_in_flight"}
+
+
+def test_keys_past_the_retention_are_purged_and_then_run_afresh(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from bonafide.service import idempotency, scheduler
+    from bonafide.settings import Settings
+
+    calls: list[int] = []
+
+    def action(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        calls.append(1)
+        return 201, {"n": len(calls)}
+
+    def run(key: str, at: datetime) -> Any:
+        return run_idempotent(UnitOfWork(engine), account_id="acc_a", key=key, request_hash="h",
+                              now=at, action=action)
+
+    old, recent = NOW, NOW + timedelta(days=20)
+    for i in range(5):
+        run(f"old-{i}", old)
+    run("recent", recent)
+    monkeypatch.setattr(idempotency, "PURGE_BATCH_MAX", 2)  # several batches in one tick
+    settings = Settings(database_url=str(engine.url), idempotency_retention=timedelta(days=30))
+    counts = scheduler.tick(lambda: UnitOfWork(engine), settings=settings,
+                            now=NOW + timedelta(days=30))
+    assert counts["idempotency_keys_purged"] == 0  # exactly 30 days old: still kept
+    counts = scheduler.tick(lambda: UnitOfWork(engine), settings=settings,
+                            now=NOW + timedelta(days=31))
+    assert counts["idempotency_keys_purged"] == 5
+    # The recent key still replays; a purged one is a new request now.
+    assert run("recent", NOW + timedelta(days=31)).replayed is True
+    again = run("old-0", NOW + timedelta(days=31))
+    assert (again.replayed, again.body) == (False, {"n": 7})

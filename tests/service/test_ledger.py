@@ -285,3 +285,31 @@ def test_memos_with_tabs_newlines_and_backslashes_survive_a_bulk_write(engine: E
         stored = ledger.get_transfer(uow, "m42")
     assert stored is not None and (stored.memo, stored.actor) == (memo, "a\tb")
     verified(engine)
+
+
+def test_a_post_that_names_its_accounts_is_checked_against_the_pending(engine: Engine) -> None:
+    # A post or void naming both accounts lets the ledger lock them without reading the pending
+    # first; the pending is still read under the locks and must agree.
+    ann, ben, box = wallet(engine, "ann"), wallet(engine, "ben"), escrow(engine, "order:1")
+    uow = UnitOfWork(engine)
+    with uow:
+        external = ledger.account_for(uow, kind=AccountKind.EXTERNAL, currency="EUR")
+        uow.commit()
+    run(engine, TransferSpec("dep", external, ann, eur(1_000)))
+    run(engine, TransferSpec("hold", ann, box, eur(600), kind=TransferKind.PENDING))
+    wrong = TransferSpec("post", ben, box, eur(600), kind=TransferKind.POST_PENDING,
+                         pending_id="hold")
+    with pytest.raises(Rejected, match="pending_transfer_has_different_debit_account_id"):
+        run(engine, wrong)
+    assert (available(engine, ann), available(engine, box)) == (400, 0)
+    right = TransferSpec("post", ann, box, eur(600), kind=TransferKind.POST_PENDING,
+                         pending_id="hold")
+    [posted] = run(engine, right)
+    assert posted.state is TransferState.POSTED
+    assert (available(engine, ann), available(engine, box)) == (400, 600)
+    assert run(engine, right) == [posted]  # a retry returns the stored post
+    with pytest.raises(Conflict, match="pending_transfer_already_posted"):
+        run(engine, TransferSpec("void", ann, box, eur(0), kind=TransferKind.VOID_PENDING,
+                                 pending_id="hold"))
+    report = ledger.verify(UnitOfWork(engine, read_only=True))
+    assert report.ok, report.problems

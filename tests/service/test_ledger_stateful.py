@@ -26,6 +26,7 @@ from bonafide.errors import BonafideError
 from bonafide.ledger import AccountKind, LedgerAccountId, TransferKind, TransferSpec
 from bonafide.money import Money
 from bonafide.service import ledger
+from bonafide.store.ledger_repo import forget_account_ids
 from bonafide.store.uow import UnitOfWork
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -146,6 +147,8 @@ class LedgerMachine(RuleBasedStateMachine):
             c.execute(text(f"UPDATE ledger_chain SET sequence = 0, hash = '{'0' * 64}'"))
             if c.dialect.name == "postgresql":
                 c.execute(text("ALTER SEQUENCE ledger_journal_sequence RESTART"))
+        # The ledger never deletes accounts, so it remembers their ids; this reset does delete.
+        forget_account_ids(self.engine)
         # Start every history with funded wallets, so most steps can move money.
         for owner, currency in (("ann", "EUR"), ("ben", "EUR"), ("cat", "USD")):
             self.open_account(AccountKind.WALLET, owner, currency)

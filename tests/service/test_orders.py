@@ -52,8 +52,7 @@ class Market:
 
     def fees(self) -> int:
         with self.new_uow() as uow:
-            b = ledger.balance(uow, ledger.account_for(uow, kind=AccountKind.FEES, currency=EUR))
-            uow.commit()
+            b = ledger.sharded_balance(uow, kind=AccountKind.FEES, currency=EUR)
         return b.available.value
 
     def place(self, quantity: int = 1, *, now: datetime = T0) -> str:

@@ -5,6 +5,12 @@ Owns: ``ContainerDep``, ``CurrentAccount`` / ``OptionalAccount`` (Bearer API key
 ``run_idempotent_route`` (the one-liner routes use for money-moving POSTs). Imports: FastAPI, the
 service layer and ``bonafide.bootstrap``'s ``Container``; never ``bonafide.store``.
 
+Threads: routes and dependencies that only compute are ``async`` and run on the event loop; the
+database work of a request goes to the thread pool once (``run_idempotent_route``, or the
+route's own ``run_in_threadpool``), not once per dependency. Authentication answers from a
+short-lived in-process cache when it can (``service.accounts``, "Recently seen keys") and goes to
+the database on a miss.
+
 Failed authentication is rate-limited per client IP (``RateLimiter`` in ``app.state``): when an
 address has used up its failures, even a valid key from it gets 429 until the bucket refills. The
 client IP is the socket's peer; headers such as X-Forwarded-For are not trusted.
@@ -14,13 +20,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from bonafide.bootstrap import Container
 from bonafide.errors import Forbidden, Rejected, Unauthorized
@@ -34,7 +42,7 @@ PAGE_SIZE_MAX = 100
 CURSOR_LENGTH_MAX = 200
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container = request.app.state.container
     assert isinstance(container, Container)
     return container
@@ -49,7 +57,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _authenticate(
+async def _authenticate(
     request: Request,
     container: Container,
     credentials: HTTPAuthorizationCredentials | None,
@@ -60,26 +68,30 @@ def _authenticate(
     now = container.clock.now()
     ip = client_ip(request)
     limiter.check(ip, now=now)
-    try:
-        principal = accounts_service.authenticate(
-            container.uow(read_only=True),
-            api_key=credentials.credentials,
-            settings=container.settings,
-            now=now,
-        )
-    except Unauthorized:
-        limiter.spend(ip, now=now)
-        raise
+    uow = container.uow(read_only=True)
+    principal = accounts_service.recently_authenticated(uow, api_key=credentials.credentials)
+    if principal is None:
+        try:
+            principal = await run_in_threadpool(
+                accounts_service.authenticate,
+                uow,
+                api_key=credentials.credentials,
+                settings=container.settings,
+                now=now,
+            )
+        except Unauthorized:
+            limiter.spend(ip, now=now)
+            raise
     request.state.principal_id = principal.id
     return principal
 
 
-def current_account(
+async def current_account(
     request: Request,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    principal = _authenticate(request, container, credentials)
+    principal = await _authenticate(request, container, credentials)
     if principal is None:
         raise Unauthorized(
             "authentication_required", "send an API key: Authorization: Bearer <key>"
@@ -87,20 +99,20 @@ def current_account(
     return principal
 
 
-def optional_account(
+async def optional_account(
     request: Request,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
     """The caller if they sent a key (a wrong key is still an error), else None."""
-    return _authenticate(request, container, credentials)
+    return await _authenticate(request, container, credentials)
 
 
 CurrentAccount = Annotated[Principal, Depends(current_account)]
 OptionalAccount = Annotated[Principal | None, Depends(optional_account)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency that lets through callers holding at least one of ``roles``.
 
     Use as ``principal: Annotated[Principal, Depends(require_roles(Role.seller))]``.
@@ -108,7 +120,7 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     wanted = frozenset(roles)
     names = " or ".join(sorted(r.value for r in wanted))
 
-    def dependency(principal: CurrentAccount) -> Principal:
+    async def dependency(principal: CurrentAccount) -> Principal:
         if not principal.has_any(wanted):
             raise Forbidden("role_required", f"this needs the role {names}")
         return principal
@@ -153,7 +165,7 @@ class PageParams:
     after_id: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Page size, 1 to 100")] = (
         PAGE_SIZE_DEFAULT
     ),
@@ -171,7 +183,21 @@ Page = Annotated[PageParams, Depends(page_params)]
 # --- idempotent money-moving routes ---------------------------------------------------------------
 
 
-def run_idempotent_route(
+class SerialisedJSONResponse(JSONResponse):
+    """A JSON response whose content is already serialised JSON bytes (sent as they are)."""
+
+    def render(self, content: Any) -> bytes:
+        assert isinstance(content, bytes)
+        return content
+
+
+def model_response(model: BaseModel, *, status: int = 200) -> JSONResponse:
+    """``model`` as the response, serialised once by pydantic (a route that returns this skips
+    FastAPI's second validation of its response model)."""
+    return SerialisedJSONResponse(model.__pydantic_serializer__.to_json(model), status_code=status)
+
+
+async def run_idempotent_route(
     request: Request,
     container: Container,
     *,
@@ -184,10 +210,12 @@ def run_idempotent_route(
 
     ``body`` is the request's JSON-able content (``model.model_dump(mode="json")``); with the
     method and path it forms the fingerprint that a reused key must match. ``action`` gets the
-    open unit of work, must not commit, and returns ``(status, json_body)``. A replay carries the
-    header ``Idempotent-Replayed: true``.
+    open unit of work, must not commit, and returns ``(status, json_body)``; it runs in the
+    thread pool with the rest of the request's database work. A replay carries the header
+    ``Idempotent-Replayed: true``. The response's bytes are the stored ones (serialised once).
     """
-    stored = run_idempotent(
+    stored = await run_in_threadpool(
+        run_idempotent,
         container.uow(),
         account_id=principal.id,
         key=key,
@@ -196,4 +224,4 @@ def run_idempotent_route(
         action=action,
     )
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+    return SerialisedJSONResponse(stored.content, status_code=stored.status, headers=headers)

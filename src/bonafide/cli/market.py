@@ -24,6 +24,9 @@ from bonafide.service import scheduler
 from bonafide.settings import Settings
 
 API_FACTORY = "bonafide.api.app:from_environment"
+# uvicorn's C event loop and HTTP parser (``uvicorn[standard]``), named so that a missing one
+# fails at start instead of silently falling back to the pure-Python ones.
+LOOP, HTTP = "uvloop", "httptools"
 WORKERS_MAX = 64
 """More server processes than this is a typo on a machine of a few cores."""
 
@@ -107,7 +110,8 @@ def run_workers(*, host: str, port: int, workers: int) -> None:
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config(
-        API_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info"
+        API_FACTORY, factory=True, host=host, port=port, workers=workers, loop=LOOP,
+        http=HTTP, log_level="info"
     )
     bound = config.bind_socket()
     listener = socket.socket(fileno=bound.detach())
@@ -147,7 +151,8 @@ def serve(
     thread.start()
     try:
         if workers == 1:
-            uvicorn.run(API_FACTORY, factory=True, host=host, port=port, log_level="info")
+            uvicorn.run(API_FACTORY, factory=True, host=host, port=port, loop=LOOP, http=HTTP,
+                        log_level="info")
         else:
             run_workers(host=host, port=port, workers=workers)
     finally:

@@ -13,6 +13,16 @@ API keys
     against guesses. Without that setting a random pepper is generated once and stored in
     ``server_secrets`` (weaker: it travels with the database, but keys are still unguessable).
 
+Recently seen keys
+    ``authenticate`` remembers, per database engine and for ``PRINCIPALS_CACHED_SECONDS``, the
+    account a key proved to be (by the key's SHA-256, never the key), so a busy client's every
+    request does not pay a database round trip for it; ``recently_authenticated`` answers from
+    that memory without I/O. A role change or suspension made in this process forgets every
+    remembered key at once; one made in another server process (``serve --workers N``) is seen
+    after at most ``PRINCIPALS_CACHED_SECONDS``. Use cases where a suspension must bite at once
+    (placing an order, listing, reviewing) re-read the account in their own transaction anyway.
+    Failed attempts are never remembered.
+
 Functions whose docstring says *inside an open unit of work* neither enter nor commit it; they
 are for other use cases (the order flow) to call in their own transaction.
 """
@@ -23,8 +33,12 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy import Engine
 
 from bonafide.errors import Conflict, Forbidden, NotFound, Unauthorized
 from bonafide.ids import new_id
@@ -47,6 +61,16 @@ KEY_PREFIX_LENGTH = 12
 KEY_LENGTH_MAX = 128
 _PREFIX_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 PEPPER_SECRET_NAME = "api_key_pepper"  # noqa: S105 (the secret's name, not the secret)
+
+PRINCIPALS_CACHED_SECONDS = 1.0
+"""How long a key, once checked, stands for its account without a database read (see above)."""
+PRINCIPALS_CACHED_MAX = 10_000
+"""Keys remembered per engine at most; past that the memory is cleared and refills."""
+
+_principals: weakref.WeakKeyDictionary[Engine, dict[bytes, tuple[Principal, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+_principals_lock = threading.Lock()
 
 # The pepper never changes once made, so each process reads it once per database.
 _peppers: dict[tuple[str, str], bytes] = {}
@@ -159,11 +183,41 @@ def create_operator(
     return made
 
 
+def _key_digest(api_key: str) -> bytes:
+    return hashlib.sha256(api_key.encode()).digest()
+
+
+def recently_authenticated(uow: UnitOfWork, *, api_key: str) -> Principal | None:
+    """The account ``api_key`` proved to be within ``PRINCIPALS_CACHED_SECONDS``, else None.
+    No I/O: a None means "ask ``authenticate``", not "invalid"."""
+    with _principals_lock:
+        remembered = _principals.get(uow.engine, {}).get(_key_digest(api_key))
+    if remembered is None or remembered[1] < time.monotonic():
+        return None
+    return remembered[0]
+
+
+def forget_recent_keys() -> None:
+    """Forget every remembered key (a role or status just changed)."""
+    with _principals_lock:
+        _principals.clear()
+
+
+def _remember(uow: UnitOfWork, api_key: str, principal: Principal) -> None:
+    expires = time.monotonic() + PRINCIPALS_CACHED_SECONDS
+    with _principals_lock:
+        remembered = _principals.setdefault(uow.engine, {})
+        if len(remembered) >= PRINCIPALS_CACHED_MAX:
+            remembered.clear()
+        remembered[_key_digest(api_key)] = (principal, expires)
+
+
 def authenticate(uow: UnitOfWork, *, api_key: str, settings: Settings, now: datetime) -> Principal:
     """The account that owns ``api_key``, or ``Unauthorized(api_key_invalid)``.
 
     Every failure looks the same to the caller: a malformed key, an unknown prefix and a wrong
-    secret all raise the one error, and the hash is compared in constant time.
+    secret all raise the one error, and the hash is compared in constant time. A success is
+    remembered briefly (see "Recently seen keys").
     """
     invalid = Unauthorized("api_key_invalid", "the API key is not valid")
     prefix = _split_key(api_key)
@@ -177,6 +231,7 @@ def authenticate(uow: UnitOfWork, *, api_key: str, settings: Settings, now: date
     principal, stored_hash = found
     if not hmac.compare_digest(_key_hash(pepper, api_key), stored_hash):
         raise invalid
+    _remember(uow, api_key, principal)
     return principal
 
 
@@ -203,6 +258,7 @@ def grant_role(
         repo.set_roles(account_id, target.roles | {role})
         found = repo.get_with_created(account_id)
         uow.commit()
+    forget_recent_keys()
     assert found is not None
     return AccountInfo(principal=found[0], created_at=found[1])
 
@@ -224,6 +280,7 @@ def revoke_role(
         repo.set_roles(account_id, target.roles - {role})
         found = repo.get_with_created(account_id)
         uow.commit()
+    forget_recent_keys()
     assert found is not None
     return AccountInfo(principal=found[0], created_at=found[1])
 
@@ -238,6 +295,7 @@ def grant_moderator_by_id(uow: UnitOfWork, *, account_id: str, now: datetime) ->
         repo.set_roles(account_id, target.roles | {Role.moderator})
         found = repo.get_with_created(account_id)
         uow.commit()
+    forget_recent_keys()
     assert found is not None
     return AccountInfo(principal=found[0], created_at=found[1])
 
@@ -260,6 +318,9 @@ def set_account_status(uow: UnitOfWork, *, account_id: str, status: AccountStatu
     if found is None:
         raise NotFound("account_not_found", f"no account {account_id}")
     repo.set_status(account_id, status)
+    # Forgotten before the caller commits: a request in between may remember the old status
+    # again, for at most PRINCIPALS_CACHED_SECONDS.
+    forget_recent_keys()
     return Principal(id=found.id, handle=found.handle, roles=found.roles, status=status)
 
 

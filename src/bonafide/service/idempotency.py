@@ -16,7 +16,11 @@ How it holds
     Same key, different request (method, path or body) → ``Conflict(idempotency_key_reused)``.
     Keys are scoped per account: two accounts may use the same key string.
 
-Limits: keys are 1 to 255 printable ASCII characters (``check_key``).
+Limits: keys are 1 to 255 printable ASCII characters (``check_key``). Retention: keys are kept
+for ``BONAFIDE_IDEMPOTENCY_RETENTION`` (30 days by default) after the request that stored them;
+the scheduler's tick deletes older ones (``purge_expired``, at most ``PURGE_BATCH_MAX`` per
+batch and ``PURGE_BATCHES_MAX`` batches per tick). A retry arriving later than that is a new
+request.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from bonafide.errors import Conflict, Rejected
 from bonafide.store.market_repo import IdempotencyRepository
@@ -40,6 +46,9 @@ Action = Callable[[OpenUnitOfWork], tuple[int, dict[str, Any]]]
 """Work to run once per key: gets the open unit of work, returns ``(status, json_body)``."""
 
 KEY_LENGTH_MAX = 255
+PURGE_BATCH_MAX = 5_000
+PURGE_BATCHES_MAX = 20
+"""Limits on one ``purge_expired`` call (its own transaction per batch); the next tick goes on."""
 IN_FLIGHT = 0
 """The status a claimed key has until its response is stored (never visible once committed)."""
 
@@ -50,6 +59,8 @@ class StoredResponse:
     body: dict[str, Any]
     replayed: bool
     """True when this is the stored response of an earlier request with the same key."""
+    content: bytes
+    """``body`` as JSON bytes, exactly as stored (serialised once, answered as is)."""
 
 
 def check_key(key: str) -> str:
@@ -94,14 +105,12 @@ def run_idempotent(
             return _stored(repo, account_id=account_id, key=key, request_hash=request_hash)
         status, body = action(uow)
         assert 200 <= status < 300, "only successful responses are stored"
+        content = orjson.dumps(body)
         repo.complete(
-            account_id=account_id,
-            key=key,
-            status=status,
-            response_json=json.dumps(body, separators=(",", ":")),
+            account_id=account_id, key=key, status=status, response_json=content.decode()
         )
         uow.commit()
-    return StoredResponse(status=status, body=body, replayed=False)
+    return StoredResponse(status=status, body=body, replayed=False, content=content)
 
 
 def _stored(
@@ -122,4 +131,29 @@ def _stored(
             "idempotency_key_reused",
             "this Idempotency-Key was used for a different request",
         )
-    return StoredResponse(status=status, body=json.loads(response_json), replayed=True)
+    return StoredResponse(
+        status=status,
+        body=json.loads(response_json),
+        replayed=True,
+        content=response_json.encode(),
+    )
+
+
+def purge_expired(
+    new_uow: Callable[[], UnitOfWork], *, retention: timedelta, now: datetime
+) -> int:
+    """Delete keys stored more than ``retention`` before ``now``, oldest first; how many.
+
+    Each batch commits on its own, so a purge never holds many row locks for long."""
+    assert retention > timedelta(0), "a key is kept for some time"
+    purged = 0
+    for _ in range(PURGE_BATCHES_MAX):
+        with new_uow() as uow:
+            deleted = uow.repo(IdempotencyRepository).delete_created_before(
+                now - retention, limit=PURGE_BATCH_MAX
+            )
+            uow.commit()
+        purged += deleted
+        if deleted < PURGE_BATCH_MAX:
+            break
+    return purged

@@ -34,11 +34,23 @@ How ``execute`` stays correct under concurrency (the order matters):
 Every transaction takes its locks in that order, so none deadlocks, and a lane is held only for
 the short write at the end; with several lanes, several transactions flush their commits to disk
 together instead of queueing behind one chain head.
+
+Sharded market accounts
+    The market's fee account and the loyalty points pool (and the ``external`` account points are
+    issued from) are credited or debited by every release. One row each would be locked by every
+    release until its commit, fsync included, so releases would run one at a time. Each is
+    therefore ``HOT_ACCOUNT_SHARDS`` sub-accounts of the same kind and currency: shard 0 is the
+    plain account (``name`` NULL, as before sharding), shard k > 0 is named ``shard:<k>``. A
+    transfer picks its shard from a stable string (``spread_by``, the order id), so a retried
+    transfer names the same account; reads that mean "the fee account" sum the shards
+    (``sharded_balance``). Per account nothing changes: every invariant ``ledger verify``
+    checks (chains, re-derived balances, zero sum per currency, no negatives) holds per shard.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zlib
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from bonafide.errors import Conflict, NotFound
@@ -64,6 +76,10 @@ EXPIRY_MEMO = "hold expired"
 HOLDS_PER_SWEEP_BATCH = 1_000
 SWEEP_BATCHES_MAX = 100
 """Limit on the work of one ``expire_pending`` call; the scheduler calls again for the rest."""
+HOT_ACCOUNT_SHARDS = 16
+"""Sub-accounts per sharded market account (see "Sharded market accounts" above)."""
+SHARD_NAME_PREFIX = "shard:"
+SHARDED_KINDS = frozenset({AccountKind.FEES, AccountKind.PROMOTIONS, AccountKind.EXTERNAL})
 
 
 def _repo(uow: UnitOfWork) -> LedgerRepository:
@@ -124,6 +140,65 @@ def account_for(
     return found
 
 
+def shard_of(spread_by: str) -> int:
+    """The shard (0 .. ``HOT_ACCOUNT_SHARDS`` - 1) a transfer spread by ``spread_by`` uses."""
+    return zlib.crc32(spread_by.encode()) % HOT_ACCOUNT_SHARDS
+
+
+def shard_name(shard: int) -> str | None:
+    assert 0 <= shard < HOT_ACCOUNT_SHARDS, shard
+    return None if shard == 0 else f"{SHARD_NAME_PREFIX}{shard}"
+
+
+def sharded_account_for(
+    uow: UnitOfWork, *, kind: AccountKind, currency: str, spread_by: str
+) -> LedgerAccountId:
+    """The shard of a market-wide account (fees, the points pool, ``external``) that transfers
+    spread by ``spread_by`` use; created on first use like ``account_for``."""
+    kind = AccountKind(kind)
+    assert kind in SHARDED_KINDS, f"{kind} accounts are not sharded"
+    return account_for(uow, kind=kind, currency=currency, name=shard_name(shard_of(spread_by)))
+
+
+def sharded_accounts(
+    uow: UnitOfWork, *, kind: AccountKind, currency: str
+) -> list[LedgerAccountId]:
+    """The shards of a market-wide account that exist (opened by a first transfer), by id."""
+    kind = AccountKind(kind)
+    assert kind in SHARDED_KINDS, f"{kind} accounts are not sharded"
+    check_currency(currency)
+    names = [shard_name(shard) for shard in range(HOT_ACCOUNT_SHARDS)]
+    keys = [account_key(kind=kind, currency=currency, owner_id=None, name=n) for n in names]
+    return _repo(uow).account_ids_by_keys(keys)
+
+
+def sharded_balance(uow: UnitOfWork, *, kind: AccountKind, currency: str) -> Balance:
+    """The balance of a market-wide account: its shards' counters summed (zero if none exist)."""
+    total = Balance(currency)
+    for account_id in sharded_accounts(uow, kind=kind, currency=currency):
+        b = balance(uow, account_id)
+        total = Balance(
+            currency,
+            total.debits_pending + b.debits_pending,
+            total.debits_posted + b.debits_posted,
+            total.credits_pending + b.credits_pending,
+            total.credits_posted + b.credits_posted,
+        )
+    return total
+
+
+def lock_balances(
+    uow: UnitOfWork, account_ids: Collection[LedgerAccountId]
+) -> dict[LedgerAccountId, Balance]:
+    """Inside an open unit of work: lock ``account_ids`` (ascending, as ``execute`` does) and
+    return their balances, for a decision the batch that follows depends on."""
+    locked = _repo(uow).lock_accounts(account_ids)
+    missing = set(account_ids) - locked.keys()
+    if missing:
+        raise NotFound("account_not_found", f"ledger accounts {sorted(missing)}")
+    return {account_id: state.balance for account_id, state in locked.items()}
+
+
 def balance(uow: UnitOfWork, account_id: LedgerAccountId) -> Balance:
     found = _repo(uow).balance(account_id)
     if found is None:
@@ -170,7 +245,15 @@ def _execute(
     batch_ids = {s.id for s in specs}
     resolving = {s.pending_id for s in specs if s.pending_id is not None}
     # 1. The pending transfers this batch resolves: immutable rows that name accounts to lock.
-    pendings, _ = repo.transfers(resolving - batch_ids) if resolving else ({}, {})
+    #    Skipped when every post or void names both accounts itself (the order flow's do): the
+    #    plan checks them against the pending, read below under the locks.
+    named = all(
+        s.debit_account_id is not None and s.credit_account_id is not None
+        for s in specs
+        if s.pending_id is not None
+    )
+    earlier = resolving - batch_ids
+    pendings, _ = repo.transfers(earlier) if earlier and not named else ({}, {})
     # 2. Lock the accounts the batch can touch.
     account_ids: set[int] = set()
     for spec in specs:
@@ -182,11 +265,11 @@ def _execute(
             account_ids.update((pending.debit_account_id, pending.credit_account_id))
     # 3. Under those locks, read what is stored: a retry racing its first attempt on the same
     #    accounts sees the first one's commit here. Then lock the holds being resolved.
-    accounts, stored, resolutions = repo.lock_accounts_then_read(
-        account_ids, batch_ids | pendings.keys()
+    accounts, stored, resolutions, open_ids = repo.lock_accounts_then_read(
+        account_ids, batch_ids | earlier, resolving
     )
     stored_pendings = {p for p in resolving if p in stored}
-    open_ids = repo.lock_holds(stored_pendings)
+    open_ids &= stored_pendings
     unknown = stored_pendings - open_ids - resolutions.keys()
     if unknown:
         _, more = repo.transfers(unknown)

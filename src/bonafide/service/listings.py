@@ -273,19 +273,22 @@ def reserve_stock(
     """
     check_quantity(quantity)
     repo = uow.repo(ListingRepository)
-    before = repo.get(listing_id)
-    if before is None:
-        raise _not_found(listing_id)
-    if not repo.take_stock(listing_id, quantity=quantity, now=now or before.updated_at):
+    if now is None:
+        before = repo.get(listing_id)
+        if before is None:
+            raise _not_found(listing_id)
+        now = before.updated_at
+    taken = repo.take_stock(listing_id, quantity=quantity, now=now)
+    if taken is None:
         after = repo.get(listing_id)
-        assert after is not None
+        if after is None:
+            raise _not_found(listing_id)
         if not after.orderable:
             raise Rejected("listing_inactive", f"listing {listing_id} is not open for orders")
         raise Conflict(
             "insufficient_stock", f"listing {listing_id} has {after.stock} left, not {quantity}"
         )
-    taken = repo.get(listing_id)
-    assert taken is not None and taken.stock >= 0
+    assert taken.stock >= 0
     return taken
 
 

@@ -58,7 +58,12 @@ from bonafide.market.quotes import Quote, check_quantity, quote_listing
 from bonafide.money import Money
 from bonafide.service import ledger, promotions
 from bonafide.service.accounts import principal_of, require_active
-from bonafide.service.listings import get_listing, release_stock, reserve_stock
+from bonafide.service.listings import (
+    bond_maybe_return,
+    get_listing,
+    release_stock,
+    reserve_stock,
+)
 from bonafide.settings import Settings
 from bonafide.store.order_repo import PAGE_MAX, DisputeRepository, OrderRepository
 from bonafide.store.uow import UnitOfWork
@@ -122,15 +127,16 @@ def load_for_change(uow: UnitOfWork, *, viewer: Principal | None, order_id: str)
     return order
 
 
-def view_in(uow: UnitOfWork, *, order_id: str) -> OrderView:
+def view_in(uow: UnitOfWork, *, order_id: str, order: Order | None = None) -> OrderView:
+    """The order's view; pass ``order`` when this transaction just wrote it (its row as
+    ``RETURNING`` gave it back), so it is not read again. An order never disputed has no
+    disputes to read (``was_disputed`` is set with the first one, in its transaction)."""
     repo = uow.repo(OrderRepository)
-    order = repo.get(order_id)
-    assert order is not None
-    return OrderView(
-        order=order,
-        history=tuple(repo.history(order_id)),
-        disputes=tuple(uow.repo(DisputeRepository).for_order(order_id)),
-    )
+    if order is None:
+        order = repo.get(order_id)
+    assert order is not None and order.id == order_id
+    disputes = uow.repo(DisputeRepository).for_order(order_id) if order.was_disputed else []
+    return OrderView(order=order, history=tuple(repo.history(order_id)), disputes=tuple(disputes))
 
 
 def get_order(uow: UnitOfWork, *, viewer: Principal, order_id: str) -> OrderView:
@@ -175,11 +181,20 @@ def hold_transfer_id(order_id: str, *, number: int) -> str:
     return f"{order_id}:hold:{number}"
 
 
-def _void_hold(order: Order, *, actor: str, memo: str) -> TransferSpec:
+def _hold_accounts(uow: UnitOfWork, *, order: Order) -> tuple[LedgerAccountId, LedgerAccountId]:
+    """The hold's debit and credit accounts (the buyer's wallet, the order's escrow): naming them
+    on a post or void lets the ledger lock them without reading the hold first."""
+    currency = order.total.currency
+    wallet = _wallet(uow, owner_id=order.buyer_id, currency=currency)
+    return wallet, escrow_account(uow, order=order)
+
+
+def _void_hold(uow: UnitOfWork, order: Order, *, actor: str, memo: str) -> TransferSpec:
+    wallet, escrow = _hold_accounts(uow, order=order)
     return TransferSpec(
         id=f"{order.id}:void:{order.hold_number}",
-        debit_account_id=None,
-        credit_account_id=None,
+        debit_account_id=wallet,
+        credit_account_id=escrow,
         amount=order.total,
         kind=TransferKind.VOID_PENDING,
         pending_id=order.hold_transfer_id,
@@ -193,14 +208,14 @@ def _settlement_batch(
 ) -> list[TransferSpec]:
     """Post what the seller keeps (the rest returns to the buyer), then pay seller and fees."""
     if settlement.posted.value == 0:
-        return [_void_hold(order, actor=actor, memo=memo)]
-    escrow = escrow_account(uow, order=order)
+        return [_void_hold(uow, order, actor=actor, memo=memo)]
+    wallet, escrow = _hold_accounts(uow, order=order)
     currency = order.total.currency
     batch = [
         TransferSpec(
             id=f"{order.id}:post",
-            debit_account_id=None,
-            credit_account_id=None,
+            debit_account_id=wallet,
+            credit_account_id=escrow,
             amount=settlement.posted,
             kind=TransferKind.POST_PENDING,
             pending_id=order.hold_transfer_id,
@@ -224,7 +239,10 @@ def _settlement_batch(
             TransferSpec(
                 id=f"{order.id}:fee",
                 debit_account_id=escrow,
-                credit_account_id=ledger.account_for(uow, kind=AccountKind.FEES, currency=currency),
+                # One of the fee account's shards, by order id: releases do not queue on one row.
+                credit_account_id=ledger.sharded_account_for(
+                    uow, kind=AccountKind.FEES, currency=currency, spread_by=order.id
+                ),
                 amount=settlement.fee,
                 memo=f"{memo}: market fee",
                 actor=actor,
@@ -245,15 +263,16 @@ def transition(
     reason: str,
     now: datetime,
     **values: object,
-) -> OrderState:
-    """Move ``order`` by ``action`` (per the table), record it in the history, return the state."""
+) -> Order:
+    """Move ``order`` by ``action`` (per the table), record it in the history, return the order
+    as it is now."""
     to = next_state(state=order.state, action=action)
     if to in (OrderState.COMPLETED, OrderState.RESOLVED, OrderState.AUTO_RELEASED) or (
         to is OrderState.CANCELLED
     ):
         values.setdefault("finished_at", now)
     repo = uow.repo(OrderRepository)
-    repo.change(order.id, expected_state=order.state, state=to, updated_at=now, **values)
+    changed = repo.change(order.id, expected_state=order.state, state=to, updated_at=now, **values)
     repo.add_history(
         order_id=order.id,
         at=now,
@@ -263,7 +282,7 @@ def transition(
         actor=actor,
         reason=reason,
     )
-    return to
+    return changed
 
 
 def settle_in(
@@ -276,20 +295,22 @@ def settle_in(
     reason: str,
     settings: Settings,
     now: datetime,
-) -> Settlement:
-    """Inside an open unit of work: settle the escrow (refund, fee, seller) and transition."""
+) -> Order:
+    """Inside an open unit of work: settle the escrow (refund, fee, seller) and transition;
+    return the order as it is now."""
     settlement = settle(
         total=order.total, refund=refund, fee_basis_points=settings.fee_basis_points
     )
     batch = _settlement_batch(
         uow, order=order, settlement=settlement, actor=actor, memo=f"order {order.id} {action}"
     )
-    ledger.execute(uow, batch, now=now)
-    # Promotion funding in the escrow follows the buyer's money; an unrefunded order earns points.
-    promotions.settle_for_order(
+    # Promotion funding in the escrow follows the buyer's money; an unrefunded order earns points:
+    # their transfers join the settlement's linked batch.
+    batch += promotions.settle_for_order(
         uow, order=order, refund=settlement.refund, settings=settings, now=now
     )
-    transition(
+    ledger.execute(uow, batch, now=now)
+    settled = transition(
         uow,
         order=order,
         action=action,
@@ -302,7 +323,16 @@ def settle_in(
         seller_value=settlement.seller.value,
         fee_value=settlement.fee.value,
     )
-    return settlement
+    if settlement.refund.value == 0 and settings.seller_bond > 0:
+        # Enough orders released without loss give the seller's bond back (market.listings).
+        bond_maybe_return(
+            uow,
+            seller_id=order.seller_id,
+            completed_orders=uow.repo(OrderRepository).released_without_loss(order.seller_id),
+            settings=settings,
+            now=now,
+        )
+    return settled
 
 
 def void_in(
@@ -322,7 +352,7 @@ def void_in(
     """
     if hold_open:
         ledger.execute(
-            uow, [_void_hold(order, actor=actor, memo=f"order {order.id} {action}")], now=now
+            uow, [_void_hold(uow, order, actor=actor, memo=f"order {order.id} {action}")], now=now
         )
     # Promotion funding returns to its account; points spent return to the buyer.
     promotions.reverse_for_refund(uow, order_id=order.id, now=now)
@@ -434,7 +464,10 @@ def place_order_in(
             TransferSpec(
                 id=order.hold_transfer_id,
                 debit_account_id=_wallet(uow, owner_id=buyer.id, currency=quote.currency),
-                credit_account_id=escrow_account(uow, order=order),
+                # A new order's escrow account is new too: open it without looking for it.
+                credit_account_id=ledger.open_account(
+                    uow, kind=AccountKind.ESCROW, currency=quote.currency, name=f"order:{order.id}"
+                ),
                 amount=quote.total,
                 kind=TransferKind.PENDING,
                 expires_at=order.hold_expires_at,
@@ -444,8 +477,7 @@ def place_order_in(
         ],
         now=now,
     )
-    repo.add_history(
-        order_id=order_id,
+    placed = HistoryEntry(
         at=now,
         from_state=None,
         to_state=OrderState.FUNDED,
@@ -453,7 +485,17 @@ def place_order_in(
         actor=buyer.id,
         reason="order placed and funded",
     )
-    return view_in(uow, order_id=order_id)
+    repo.add_history(
+        order_id=order_id,
+        at=placed.at,
+        from_state=placed.from_state,
+        to_state=placed.to_state,
+        action=placed.action,
+        actor=placed.actor,
+        reason=placed.reason,
+    )
+    # Not read back: this transaction wrote every part of the view just now.
+    return OrderView(order=order, history=(placed,), disputes=())
 
 
 def ship_order_in(
@@ -469,7 +511,7 @@ def ship_order_in(
     check_tracking(tracking)
     order = load_for_change(uow, viewer=actor, order_id=order_id)
     check_actor(action=Action.SHIP, party=order.party_of(actor.id))
-    transition(
+    shipped = transition(
         uow,
         order=order,
         action=Action.SHIP,
@@ -481,7 +523,7 @@ def ship_order_in(
         release_by=now + settings.release_window,
         tracking=tracking.strip() if tracking else None,
     )
-    return view_in(uow, order_id=order_id)
+    return view_in(uow, order_id=order_id, order=shipped)
 
 
 def confirm_order_in(
@@ -491,7 +533,7 @@ def confirm_order_in(
     order = load_for_change(uow, viewer=actor, order_id=order_id)
     check_actor(action=Action.CONFIRM, party=order.party_of(actor.id))
     next_state(state=order.state, action=Action.CONFIRM)  # refuse before touching the ledger
-    settle_in(
+    confirmed = settle_in(
         uow,
         order=order,
         action=Action.CONFIRM,
@@ -501,7 +543,7 @@ def confirm_order_in(
         settings=settings,
         now=now,
     )
-    return view_in(uow, order_id=order_id)
+    return view_in(uow, order_id=order_id, order=confirmed)
 
 
 def cancel_order_in(

@@ -104,8 +104,50 @@ def _wallet(uow: UnitOfWork, *, owner_id: str, currency: str) -> LedgerAccountId
     return ledger.account_for(uow, kind=AccountKind.WALLET, currency=currency, owner_id=owner_id)
 
 
-def _points_pool(uow: UnitOfWork) -> LedgerAccountId:
-    return ledger.account_for(uow, kind=AccountKind.PROMOTIONS, currency=POINTS)
+def _points_pool(uow: UnitOfWork, *, spread_by: str) -> LedgerAccountId:
+    """The points pool's shard for ``spread_by`` (an order or lot id): the pool is sharded like
+    the fee account (``service.ledger``, "Sharded market accounts"), so releases earning points
+    do not queue on one row."""
+    return ledger.sharded_account_for(
+        uow, kind=AccountKind.PROMOTIONS, currency=POINTS, spread_by=spread_by
+    )
+
+
+def _pool_payout(
+    uow: UnitOfWork, *, spread_by: str, points: int, to: LedgerAccountId, transfer_id: str,
+    memo: str,
+) -> list[TransferSpec]:
+    """Transfers that pay ``points`` from the pool's shard to ``to``, first issuing (``external``
+    → pool) what the shard lacks. The shard's balance is read under its lock (taken in ascending
+    id order with the other two accounts), so a concurrent payout cannot spend it meanwhile."""
+    pool = _points_pool(uow, spread_by=spread_by)
+    source = ledger.sharded_account_for(
+        uow, kind=AccountKind.EXTERNAL, currency=POINTS, spread_by=spread_by
+    )
+    short = points - ledger.lock_balances(uow, [pool, source, to])[pool].available.value
+    specs = []
+    if short > 0:
+        specs.append(
+            TransferSpec(
+                id=f"{transfer_id}:issue",
+                debit_account_id=source,
+                credit_account_id=pool,
+                amount=Money(short, POINTS),
+                memo="points issued",
+                actor="system",
+            )
+        )
+    specs.append(
+        TransferSpec(
+            id=transfer_id,
+            debit_account_id=pool,
+            credit_account_id=to,
+            amount=Money(points, POINTS),
+            memo=memo,
+            actor="system",
+        )
+    )
+    return specs
 
 
 # --- promotions CRUD --------------------------------------------------------------------------
@@ -269,12 +311,12 @@ def expire_points_in(uow: UnitOfWork, *, account_id: str, now: datetime) -> int:
     due = expired(repo.lots(account_id, for_update=True), now=now)
     if not due:
         return 0
-    wallet, pool = _wallet(uow, owner_id=account_id, currency=POINTS), _points_pool(uow)
+    wallet = _wallet(uow, owner_id=account_id, currency=POINTS)
     specs = [
         TransferSpec(
             id=f"{lot_id}:expire",
             debit_account_id=wallet,
-            credit_account_id=pool,
+            credit_account_id=_points_pool(uow, spread_by=lot_id),
             amount=Money(points, POINTS),
             memo=f"points lot {lot_id} expired",
             actor="system",
@@ -333,43 +375,36 @@ def _points_request(uow: UnitOfWork, *, buyer_id: str, spend: int, now: datetime
 
 def award_points(uow: UnitOfWork, *, order: Order, settings: Settings, now: datetime) -> int:
     """Inside an open unit of work: the points a completed, unrefunded order earns; idempotent."""
+    row = _repo(uow).order(order.id, for_update=True)
+    points, specs = _award_points(uow, order=order, row=row, settings=settings, now=now)
+    ledger.execute(uow, specs, now=now)
+    return points
+
+
+def _award_points(
+    uow: UnitOfWork, *, order: Order, row: Any, settings: Settings, now: datetime
+) -> tuple[int, list[TransferSpec]]:
+    """``award_points`` with the order's promotions row already read (locked), or None: records
+    the lot and returns the points with the transfers that pay them, for the caller to execute
+    in this transaction (a release puts them in its own linked batch)."""
     repo = _repo(uow)
-    row = repo.order(order.id, for_update=True)
     if row is not None and row.points_awarded > 0:
-        return 0
+        return 0, []
     if row is not None and row.points_to_earn is not None:
         points = int(row.points_to_earn)
     else:
         earned = repo.earned_since(order.buyer_id, since=now - YEAR)
         points = program_of(settings).points_for(order.total, earned_last_year=earned)
     if points <= 0:
-        return 0
-    pool = _points_pool(uow)
-    short = points - ledger.balance(uow, pool).available.value
-    specs = []
-    if short > 0:
-        source = ledger.account_for(uow, kind=AccountKind.EXTERNAL, currency=POINTS)
-        specs.append(
-            TransferSpec(
-                id=f"{order.id}:points:issue",
-                debit_account_id=source,
-                credit_account_id=pool,
-                amount=Money(short, POINTS),
-                memo="points issued",
-                actor="system",
-            )
-        )
-    specs.append(
-        TransferSpec(
-            id=f"{order.id}:points:earn",
-            debit_account_id=pool,
-            credit_account_id=_wallet(uow, owner_id=order.buyer_id, currency=POINTS),
-            amount=Money(points, POINTS),
-            memo=f"points for order {order.id}",
-            actor="system",
-        )
+        return 0, []
+    specs = _pool_payout(
+        uow,
+        spread_by=order.id,
+        points=points,
+        to=_wallet(uow, owner_id=order.buyer_id, currency=POINTS),
+        transfer_id=f"{order.id}:points:earn",
+        memo=f"points for order {order.id}",
     )
-    ledger.execute(uow, specs, now=now)
     repo.add_lot(
         lot_id=new_id("lot", now=now),
         account_id=order.buyer_id,
@@ -394,7 +429,7 @@ def award_points(uow: UnitOfWork, *, order: Order, settings: Settings, now: date
         )
     else:
         repo.change_order(order.id, points_awarded=points)
-    return points
+    return points, specs
 
 
 # --- quotes ---------------------------------------------------------------------------------
@@ -616,7 +651,7 @@ def apply_to_order(uow: UnitOfWork, *, order: Order, priced: PricedQuote, now: d
             TransferSpec(
                 id=f"{order.id}:points:spend",
                 debit_account_id=_wallet(uow, owner_id=order.buyer_id, currency=POINTS),
-                credit_account_id=_points_pool(uow),
+                credit_account_id=_points_pool(uow, spread_by=order.id),
                 amount=Money(priced.points_spent, POINTS),
                 memo=f"points spent on order {order.id}",
                 actor=order.buyer_id,
@@ -648,12 +683,17 @@ def apply_to_order(uow: UnitOfWork, *, order: Order, priced: PricedQuote, now: d
 
 def settle_for_order(
     uow: UnitOfWork, *, order: Order, refund: Money, settings: Settings, now: datetime
-) -> None:
+) -> list[TransferSpec]:
     """Inside an open unit of work, when the order settles (release, partial refund, dispute
-    resolution): the funding follows the buyer's money, and an unrefunded order earns points."""
+    resolution): the funding follows the buyer's money, and an unrefunded order earns points.
+
+    Records what changes and returns the transfers, which the caller executes in the order's
+    settlement batch (one linked batch: one pass of locks and one journal write, not three).
+    A full refund reverses at once (``reverse_for_refund``) and returns nothing."""
     if refund == order.total:
         reverse_for_refund(uow, order_id=order.id, now=now)
-        return
+        return []
+    specs: list[TransferSpec] = []
     repo = _repo(uow)
     row = repo.order(order.id, for_update=True)
     if row is not None and row.state == "funded":
@@ -663,7 +703,7 @@ def settle_for_order(
                 funded, [order.total.value - refund.value, refund.value], rounding=FUNDING_SPLIT
             )
             escrow = _escrow(uow, order_id=order.id, currency=row.currency)
-            specs = [
+            funding = [
                 TransferSpec(
                     id=f"{order.id}:promo:seller",
                     debit_account_id=escrow,
@@ -681,10 +721,12 @@ def settle_for_order(
                     actor="system",
                 ),
             ]
-            ledger.execute(uow, [s for s in specs if s.amount.value > 0], now=now)
+            specs += [spec for spec in funding if spec.amount.value > 0]
         repo.change_order(order.id, state="released", settled_at=now)
     if refund.value == 0:
-        award_points(uow, order=order, settings=settings, now=now)
+        # The row read above, still locked; its points fields did not change since.
+        specs += _award_points(uow, order=order, row=row, settings=settings, now=now)[1]
+    return specs
 
 
 def reverse_for_refund(uow: UnitOfWork, *, order_id: str, now: datetime) -> None:
@@ -714,15 +756,14 @@ def reverse_for_refund(uow: UnitOfWork, *, order_id: str, now: datetime) -> None
             repo.give_back_to_lot(lot_id, points)
             returned += points
     if returned:
-        specs.append(
-            TransferSpec(
-                id=f"{order_id}:points:return",
-                debit_account_id=_points_pool(uow),
-                credit_account_id=wallet,
-                amount=Money(returned, POINTS),
-                memo="points returned (refund)",
-                actor="system",
-            )
+        # The shard that received them may have paid them out since: issue what it lacks.
+        specs += _pool_payout(
+            uow,
+            spread_by=order_id,
+            points=returned,
+            to=wallet,
+            transfer_id=f"{order_id}:points:return",
+            memo="points returned (refund)",
         )
     lot = repo.lot_of_order(order_id)
     if lot is not None and lot.remaining > 0:
@@ -730,7 +771,7 @@ def reverse_for_refund(uow: UnitOfWork, *, order_id: str, now: datetime) -> None
             TransferSpec(
                 id=f"{order_id}:points:clawback",
                 debit_account_id=wallet,
-                credit_account_id=_points_pool(uow),
+                credit_account_id=_points_pool(uow, spread_by=order_id),
                 amount=Money(lot.remaining, POINTS),
                 memo="points earned by a refunded order",
                 actor="system",

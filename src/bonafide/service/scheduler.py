@@ -12,7 +12,9 @@ the rest, and a crash half-way loses nothing: the next tick finds the same work 
    open until the hold's expiry: the money returns to the buyer, never to the seller);
 2. reviews whose review window has closed are revealed;
 3. ``ledger.expire_pending`` sweeps any other expired hold back to its debit account;
-4. ``fraud.refresh_scores`` re-runs the fraud engine when new reviews were revealed (or another
+4. idempotency keys older than ``BONAFIDE_IDEMPOTENCY_RETENTION`` are deleted
+   (``idempotency.purge_expired``);
+5. ``fraud.refresh_scores`` re-runs the fraud engine when new reviews were revealed (or another
    input changed) or its interval passed, storing scores and queueing flagged accounts. It runs
    last and in its own units of work: a failure there is logged and counted
    (``scoring_failed``), never stopping the timeouts above.
@@ -32,7 +34,7 @@ from bonafide.ledger.model import TransferState
 from bonafide.market.disputes import Outcome
 from bonafide.market.orders import SYSTEM_ACTOR, Action, OrderState, due_action
 from bonafide.money import Money
-from bonafide.service import fraud, ledger
+from bonafide.service import fraud, idempotency, ledger
 from bonafide.service.orders import close_open_dispute, load_for_change, settle_in, void_in
 from bonafide.settings import Settings
 from bonafide.store.order_repo import OrderRepository, ReviewRepository
@@ -47,6 +49,7 @@ COUNTERS = (
     "holds_expired",
     "reviews_revealed",
     "ledger_holds_expired",
+    "idempotency_keys_purged",
     "failed",
     "scores_refreshed",
     "fraud_reports_filed",
@@ -152,6 +155,9 @@ def tick(new_uow: Callable[[], UnitOfWork], *, settings: Settings, now: datetime
     with new_uow() as uow:
         counts["ledger_holds_expired"] = ledger.expire_pending(uow, now=now)
         uow.commit()
+    counts["idempotency_keys_purged"] = idempotency.purge_expired(
+        new_uow, retention=settings.idempotency_retention, now=now
+    )
     try:
         refreshed = fraud.refresh_scores(new_uow, settings=settings, now=now)
     except Exception:

@@ -17,6 +17,8 @@ handful of round trips, not thousands of ORM objects.
 from __future__ import annotations
 
 import random
+import threading
+import weakref
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +27,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Connection,
+    Engine,
     String,
     any_,
     bindparam,
@@ -127,12 +130,35 @@ _LOCK_ACCOUNTS_PG = (
     f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts "  # noqa: S608
     "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 )
+_LOCK_HOLDS_PG = (
+    "SELECT transfer_id FROM ledger_holds WHERE transfer_id = ANY(%s) "
+    "ORDER BY transfer_id FOR UPDATE"
+)
 _READ_TRANSFERS_PG = (
     f"SELECT {', '.join('j.' + c.name for c in _JOURNAL_COLUMNS)}, "  # noqa: S608
     f"{', '.join('r.' + c.name for c in _JOURNAL_COLUMNS)} "
     "FROM ledger_journal j LEFT JOIN ledger_journal r ON r.pending_id = j.id "
     "WHERE j.id = ANY(%s)"
 )
+
+
+# Account ids by key, per engine: an account is never deleted nor re-keyed, so once a committed
+# row has been seen its id stays right for the life of the engine. Only ids read back from the
+# database by a transaction that did not itself insert that key are kept (an id this transaction
+# created would dangle if it rolled back). Bounded: a market has one wallet per user and
+# currency, so the cache stops growing at ACCOUNT_IDS_CACHED_MAX and is simply cleared then.
+ACCOUNT_IDS_CACHED_MAX = 100_000
+_account_ids: weakref.WeakKeyDictionary[Engine, dict[str, LedgerAccountId]] = (
+    weakref.WeakKeyDictionary()
+)
+_account_ids_lock = threading.Lock()
+
+
+def forget_account_ids(engine: Engine) -> None:
+    """Forget the account ids remembered for ``engine``: only for tests that delete accounts,
+    which the ledger itself never does."""
+    with _account_ids_lock:
+        _account_ids.pop(engine, None)
 
 
 def _account_states(rows: Iterable[Sequence[Any]]) -> dict[LedgerAccountId, AccountState]:
@@ -169,6 +195,17 @@ def _transfers_of_rows(
 class LedgerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._inserted_keys: set[str] = set()
+
+    def _id_cache(self) -> dict[str, LedgerAccountId] | None:
+        bind = self.session.get_bind()
+        if not isinstance(bind, Engine):
+            return None
+        with _account_ids_lock:
+            found = _account_ids.get(bind)
+            if found is None:
+                found = _account_ids[bind] = {}
+            return found
 
     @property
     def connection(self) -> Connection:
@@ -226,38 +263,71 @@ class LedgerRepository:
             .returning(_A.id)
         )
         found = self.connection.execute(stmt).scalar_one_or_none()
-        return None if found is None else LedgerAccountId(found)
+        if found is None:
+            return None
+        self._inserted_keys.add(key)
+        return LedgerAccountId(found)
 
     def account_id_by_key(self, key: str) -> LedgerAccountId | None:
+        cache = self._id_cache()
+        if cache is not None:
+            cached = cache.get(key)
+            if cached is not None:
+                return cached
         found = self.connection.execute(select(_A.id).where(_A.key == key)).scalar_one_or_none()
-        return None if found is None else LedgerAccountId(found)
+        if found is None:
+            return None
+        account_id = LedgerAccountId(found)
+        if cache is not None and key not in self._inserted_keys:
+            with _account_ids_lock:
+                if len(cache) >= ACCOUNT_IDS_CACHED_MAX:
+                    cache.clear()
+                cache[key] = account_id
+        return account_id
+
+    def account_ids_by_keys(self, keys: Collection[str]) -> list[LedgerAccountId]:
+        """The ids of the accounts with these keys that exist, ascending."""
+        if not keys:
+            return []
+        stmt = select(_A.id).where(self._in(_A.key, list(keys))).order_by(_A.id)
+        return [LedgerAccountId(found) for found in self.connection.execute(stmt).scalars()]
 
     def lock_accounts(self, ids: Collection[int]) -> dict[LedgerAccountId, AccountState]:
         """Load the accounts ``ids`` (missing ones are left out), locked in ascending id order."""
-        accounts, _, _ = self.lock_accounts_then_read(ids, ())
+        accounts, _, _, _ = self.lock_accounts_then_read(ids, ())
         return accounts
 
     def lock_accounts_then_read(
-        self, account_ids: Collection[int], transfer_ids: Collection[str]
-    ) -> tuple[dict[LedgerAccountId, AccountState], dict[str, Transfer], dict[str, Transfer]]:
+        self,
+        account_ids: Collection[int],
+        transfer_ids: Collection[str],
+        hold_ids: Collection[str] = (),
+    ) -> tuple[
+        dict[LedgerAccountId, AccountState], dict[str, Transfer], dict[str, Transfer], set[str]
+    ]:
         """Lock ``account_ids`` (ascending), *then* read the stored transfers ``transfer_ids``
-        (see ``transfers``), so the read sees every commit that released those locks.
+        (see ``transfers``), so the read sees every commit that released those locks, *then*
+        lock the holds ``hold_ids`` (see ``lock_holds``: which of them are still open).
 
-        On PostgreSQL both statements go in one pipeline with the transaction's BEGIN: one round
-        trip. The read still runs after the lock is granted (a pipeline runs in order).
+        On PostgreSQL the statements go in one pipeline with the transaction's BEGIN: one round
+        trip. They still run in order, each after the previous one's locks were granted.
         """
         if not self._locks_rows or not account_ids or not transfer_ids:
             locked = self._lock_accounts(account_ids)
-            return (locked, *self.transfers(transfer_ids))
+            found, resolutions = self.transfers(transfer_ids)
+            return locked, found, resolutions, self.lock_holds(hold_ids)
         raw = self.connection.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as lock, raw.cursor() as read:
+        with raw.cursor() as lock, raw.cursor() as read, raw.cursor() as holds:
             with raw.pipeline():
                 lock.execute(_LOCK_ACCOUNTS_PG, (sorted(account_ids),))
                 read.execute(_READ_TRANSFERS_PG, (list(transfer_ids),))
+                if hold_ids:
+                    holds.execute(_LOCK_HOLDS_PG, (sorted(hold_ids),))
             accounts = _account_states(lock.fetchall())
             found, resolutions = _transfers_of_rows(read.fetchall())
-        return accounts, found, resolutions
+            open_ids = {row[0] for row in holds.fetchall()} if hold_ids else set()
+        return accounts, found, resolutions, open_ids
 
     def _lock_accounts(self, ids: Collection[int]) -> dict[LedgerAccountId, AccountState]:
         if not ids:

@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -249,13 +249,14 @@ class ListingRepository:
             update(listings).where(listings.c.id == listing_id).values(updated_at=now, **values)
         )
 
-    def take_stock(self, listing_id: str, *, quantity: int, now: datetime) -> bool:
-        """Subtract ``quantity`` if that much stock is there and the listing is orderable.
+    def take_stock(self, listing_id: str, *, quantity: int, now: datetime) -> Listing | None:
+        """Subtract ``quantity`` if that much stock is there and the listing is orderable;
+        return the listing as it is now, or None when nothing was taken.
 
         One conditional UPDATE: on PostgreSQL a concurrent one waits for the row lock and then
         re-checks the condition on the new row, so stock is never oversold.
         """
-        result: Any = self.session.execute(
+        row = self.session.execute(
             update(listings)
             .where(
                 and_(
@@ -266,8 +267,9 @@ class ListingRepository:
                 )
             )
             .values(stock=listings.c.stock - quantity, updated_at=now)
-        )
-        return bool(result.rowcount == 1)
+            .returning(*listings.c)
+        ).first()
+        return None if row is None else self._listing(row)
 
     def give_stock(self, listing_id: str, *, quantity: int, now: datetime) -> bool:
         result: Any = self.session.execute(
@@ -363,6 +365,20 @@ class IdempotencyRepository:
             )
         ).first()
         return None if row is None else (row[0], row[1], row[2])
+
+    def delete_created_before(self, cutoff: datetime, *, limit: int) -> int:
+        """Delete up to ``limit`` keys created before ``cutoff``, oldest first; how many."""
+        c = idempotency_keys.c
+        oldest = (
+            select(c.account_id, c.key)
+            .where(c.created_at < cutoff)
+            .order_by(c.created_at)
+            .limit(limit)
+        )
+        result: Any = self.session.execute(
+            delete(idempotency_keys).where(tuple_(c.account_id, c.key).in_(oldest))
+        )
+        return int(result.rowcount)
 
     def complete(self, *, account_id: str, key: str, status: int, response_json: str) -> None:
         self.session.execute(

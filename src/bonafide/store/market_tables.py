@@ -108,4 +108,6 @@ idempotency_keys = Table(
     Column("response_json", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("account_id", "key", name="pk_idempotency_keys"),
+    # Migration 0008: the retention purge deletes the oldest keys first.
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )

@@ -125,16 +125,19 @@ class OrderRepository:
         row = self.session.execute(query).first()
         return None if row is None else self._order(row)
 
-    def change(self, order_id: str, *, expected_state: OrderState, **values: Any) -> None:
-        """Update the order, asserting it is still in ``expected_state`` (we hold its lock)."""
+    def change(self, order_id: str, *, expected_state: OrderState, **values: Any) -> Order:
+        """Update the order, asserting it is still in ``expected_state`` (we hold its lock);
+        return it as stored now (``RETURNING``: no second read)."""
         if "state" in values and isinstance(values["state"], OrderState):
             values["state"] = values["state"].value
-        result: Any = self.session.execute(
+        rows = self.session.execute(
             update(orders)
             .where(orders.c.id == order_id, orders.c.state == expected_state.value)
             .values(**values)
-        )
-        assert result.rowcount == 1, "an order changes only from the state it was read in"
+            .returning(*orders.c)
+        ).all()
+        assert len(rows) == 1, "an order changes only from the state it was read in"
+        return self._order(rows[0])
 
     def add_history(
         self,
@@ -227,6 +230,18 @@ class OrderRepository:
             .limit(limit)
         )
         return [r.id for r in self.session.execute(query).all()]
+
+    def released_without_loss(self, seller_id: str) -> int:
+        """The seller's orders released to them with nothing refunded (what earns a bond back)."""
+        released = [
+            s.value for s in (OrderState.COMPLETED, OrderState.RESOLVED, OrderState.AUTO_RELEASED)
+        ]
+        query = select(func.count()).where(
+            orders.c.seller_id == seller_id,
+            orders.c.state.in_(released),
+            orders.c.refund_value == 0,
+        )
+        return int(self.session.execute(query).scalar_one())
 
     def seller_outcomes(self, seller_id: str) -> tuple[int, int, int]:
         """(finished orders, of which disputed, of which refunded in part or whole)."""

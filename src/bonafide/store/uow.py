@@ -14,6 +14,7 @@ and caches it, so table modules can be added without editing this file.
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Protocol, TypeVar
 
@@ -29,6 +30,32 @@ class Repository(Protocol):
 
 R = TypeVar("R", bound=Repository)
 
+# One session factory per (engine, read-only): ``sessionmaker`` builds a new Session subclass
+# each time it is made, which cost a class creation and event set-up on every unit of work. The
+# factories hang off the engine itself (a factory binds its engine, so a cache keyed weakly by the
+# engine would keep every engine alive; this way they are collected together).
+_FACTORIES_ATTRIBUTE = "_bonafide_session_factories"
+_factories_lock = threading.Lock()
+
+
+def _factory(engine: Engine, *, read_only: bool) -> sessionmaker[Session]:
+    with _factories_lock:
+        per_engine: dict[bool, sessionmaker[Session]] | None = getattr(
+            engine, _FACTORIES_ATTRIBUTE, None
+        )
+        if per_engine is None:
+            per_engine = {}
+            setattr(engine, _FACTORIES_ATTRIBUTE, per_engine)
+        found = per_engine.get(read_only)
+        if found is None:
+            bind = engine
+            if is_sqlite(str(engine.url)) and read_only:
+                bind = engine.execution_options(sqlite_begin="DEFERRED")
+            found = per_engine[read_only] = sessionmaker(
+                bind=bind, expire_on_commit=False, autoflush=False
+            )
+        return found
+
 
 class UnitOfWork:
     """One transaction on ``engine``; reusable, but not re-entrant or shared between threads."""
@@ -36,10 +63,7 @@ class UnitOfWork:
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
         self.read_only = read_only
-        bind = engine
-        if is_sqlite(str(engine.url)) and read_only:
-            bind = engine.execution_options(sqlite_begin="DEFERRED")
-        self._factory = sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
+        self._factory = _factory(engine, read_only=read_only)
         self._session: Session | None = None
         self._repos: dict[type[object], object] = {}
         self.committed = False

@@ -198,7 +198,7 @@ def add_message(
     response_model=OrderOut,
     responses=problem_responses(403, 404, 409),
 )
-def replace_shipment(
+async def replace_shipment(
     dispute_id: Id,
     request: Request,
     viewer: CurrentAccount,
@@ -222,7 +222,7 @@ def replace_shipment(
         )
         return 200, view_json(view)
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request,
         container,
         principal=viewer,
@@ -237,7 +237,7 @@ def replace_shipment(
     response_model=OrderOut,
     responses=problem_responses(403, 404, 409),
 )
-def resolve_dispute(
+async def resolve_dispute(
     dispute_id: Id,
     body: ResolveIn,
     request: Request,
@@ -259,7 +259,7 @@ def resolve_dispute(
         )
         return 200, view_json(view)
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request,
         container,
         principal=moderator,

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from starlette.concurrency import run_in_threadpool
 
 from bonafide.api.deps import (
     ContainerDep,
@@ -29,6 +30,7 @@ from bonafide.api.deps import (
     IdempotencyKey,
     Page,
     encode_cursor,
+    model_response,
     require_roles,
     run_idempotent_route,
 )
@@ -209,10 +211,11 @@ def view_json(view: service.OrderView) -> dict[str, Any]:
     return view_out(view).model_dump(mode="json")
 
 
+
 @router.post(
     "/orders", status_code=201, response_model=OrderOut, responses=problem_responses(403, 404, 409)
 )
-def place_order(
+async def place_order(
     body: OrderIn, request: Request, buyer: Buyer, key: IdempotencyKey, container: ContainerDep
 ) -> JSONResponse:
     """Buy ``quantity`` of a listing: price quote, stock reservation and escrow hold, at once."""
@@ -229,7 +232,7 @@ def place_order(
         )
         return 201, view_json(view)
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request,
         container,
         principal=buyer,
@@ -271,20 +274,20 @@ def get_order(order_id: OrderId, viewer: CurrentAccount, container: ContainerDep
 @router.post(
     "/orders/{order_id}/ship", response_model=OrderOut, responses=problem_responses(403, 404, 409)
 )
-def ship_order(
+async def ship_order(
     order_id: OrderId, viewer: CurrentAccount, container: ContainerDep, body: ShipIn | None = None
-) -> OrderOut:
+) -> JSONResponse:
     """The seller marks the order shipped (optionally with tracking text)."""
-    return view_out(
-        service.ship_order(
-            container.uow(),
-            actor=viewer,
-            order_id=order_id,
-            tracking=None if body is None else body.tracking,
-            settings=container.settings,
-            now=container.clock.now(),
-        )
+    view = await run_in_threadpool(
+        service.ship_order,
+        container.uow(),
+        actor=viewer,
+        order_id=order_id,
+        tracking=None if body is None else body.tracking,
+        settings=container.settings,
+        now=container.clock.now(),
     )
+    return model_response(view_out(view))
 
 
 @router.post(
@@ -292,7 +295,7 @@ def ship_order(
     response_model=OrderOut,
     responses=problem_responses(403, 404, 409),
 )
-def confirm_order(
+async def confirm_order(
     order_id: OrderId,
     request: Request,
     viewer: CurrentAccount,
@@ -308,7 +311,7 @@ def confirm_order(
         )
         return 200, view_json(view)
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request, container, principal=viewer, key=key, body={}, action=action
     )
 
@@ -318,7 +321,7 @@ def confirm_order(
     response_model=OrderOut,
     responses=problem_responses(403, 404, 409),
 )
-def cancel_order(
+async def cancel_order(
     order_id: OrderId,
     request: Request,
     viewer: CurrentAccount,
@@ -334,7 +337,7 @@ def cancel_order(
         view = service.cancel_order_in(uow, actor=viewer, order_id=order_id, reason=reason, now=now)
         return 200, view_json(view)
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request,
         container,
         principal=viewer,
@@ -349,7 +352,7 @@ def cancel_order(
     response_model=OrderOut,
     responses=problem_responses(403, 404, 409),
 )
-def refund_order(
+async def refund_order(
     order_id: OrderId,
     request: Request,
     viewer: CurrentAccount,
@@ -374,7 +377,7 @@ def refund_order(
         )
         return 200, view_json(view)
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request,
         container,
         principal=viewer,

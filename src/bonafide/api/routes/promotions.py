@@ -221,7 +221,7 @@ def create_promotion(
     response_model=BalanceOut,
     responses=problem_responses(403, 409),
 )
-def fund_budget(
+async def fund_budget(
     body: BudgetIn,
     request: Request,
     operator: Operator,
@@ -246,7 +246,7 @@ def fund_budget(
         )
         return 201, out.model_dump(mode="json")
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request,
         container,
         principal=operator,
@@ -373,7 +373,7 @@ def create_quote(body: QuoteIn, buyer: Buyer, container: ContainerDep) -> dict[s
     response_model=OrderOut,
     responses=problem_responses(403, 404, 409),
 )
-def order_quote(
+async def order_quote(
     quote_id: Id, request: Request, buyer: Buyer, key: IdempotencyKey, container: ContainerDep
 ) -> JSONResponse:
     """Place the order of a quote at exactly its total, or 409 ``quote_changed``."""
@@ -385,6 +385,6 @@ def order_quote(
         )
         return 201, view_json(view)
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request, container, principal=buyer, key=key, body={"quote_id": quote_id}, action=action
     )

@@ -16,9 +16,18 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from starlette.concurrency import run_in_threadpool
 
-from bonafide.api.deps import ContainerDep, CurrentAccount, OptionalAccount, Page, encode_cursor
+from bonafide.api.deps import (
+    ContainerDep,
+    CurrentAccount,
+    OptionalAccount,
+    Page,
+    encode_cursor,
+    model_response,
+)
 from bonafide.api.problems import problem_responses
 from bonafide.api.routes.orders import ID_PATTERN
 from bonafide.market.reviews import TEXT_MAX, Review, ReviewerRole
@@ -110,20 +119,20 @@ def review_out(review: Review) -> ReviewOut:
     response_model=ReviewOut,
     responses=problem_responses(403, 404, 409),
 )
-def submit_review(
+async def submit_review(
     order_id: Id, body: ReviewIn, viewer: CurrentAccount, container: ContainerDep
-) -> ReviewOut:
+) -> JSONResponse:
     """Review the other party of a finished order; hidden until both have, or the window closes."""
-    return review_out(
-        service.submit_review(
-            container.uow(),
-            actor=viewer,
-            order_id=order_id,
-            draft=body.draft(),
-            settings=container.settings,
-            now=container.clock.now(),
-        )
+    review = await run_in_threadpool(
+        service.submit_review,
+        container.uow(),
+        actor=viewer,
+        order_id=order_id,
+        draft=body.draft(),
+        settings=container.settings,
+        now=container.clock.now(),
     )
+    return model_response(review_out(review), status=201)
 
 
 @router.get(

@@ -86,7 +86,7 @@ def put_profile(
 
 @router.post("/sellers/{seller_id}/bond", status_code=201, response_model=BondOut,
              responses=problem_responses(401, 403, 409, 429))
-def place_bond(
+async def place_bond(
     seller_id: SellerId,
     request: Request,
     principal: CurrentAccount,
@@ -102,7 +102,7 @@ def place_bond(
         )
         return 201, bond_out(bond).model_dump(mode="json")
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request, container, principal=principal, key=key, body=None, action=action
     )
 

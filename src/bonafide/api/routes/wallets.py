@@ -56,7 +56,7 @@ def movement_out(movement: service.Movement) -> dict[str, Any]:
     response_model=MovementOut,
     responses=problem_responses(403, 404, 409),
 )
-def deposit(
+async def deposit(
     body: DepositIn,
     request: Request,
     principal: Operator,
@@ -73,7 +73,7 @@ def deposit(
         )
         return 201, movement_out(movement)
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request, container, principal=principal, key=key,
         body=body.model_dump(mode="json"), action=action,
     )
@@ -85,7 +85,7 @@ def deposit(
     response_model=MovementOut,
     responses=problem_responses(409),
 )
-def withdraw(
+async def withdraw(
     body: WithdrawalIn,
     request: Request,
     principal: CurrentAccount,
@@ -102,7 +102,7 @@ def withdraw(
         )
         return 201, movement_out(movement)
 
-    return run_idempotent_route(
+    return await run_idempotent_route(
         request, container, principal=principal, key=key,
         body=body.model_dump(mode="json"), action=action,
     )
