@@ -72,7 +72,7 @@ class ScoreParams:
     prior_strength: float = 5.0
     interval_level: float = 0.9
     blocks_max: int = 3
-    block_ratio_min: float = 3.0
+    block_ratio_min: float = 6.0
     benefit_prior: float = 5.0
     signal_floor: float = 0.5
     bought_reviews: bool = False
