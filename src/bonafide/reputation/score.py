@@ -74,7 +74,7 @@ class ScoreParams:
     blocks_max: int = 3
     block_ratio_min: float = 6.0
     benefit_prior: float = 5.0
-    signal_floor: float = 0.5
+    signal_floor: float = 0.35
     bought_reviews: bool = False
     iterations_max: int = 200
     tolerance: float = 1e-6
