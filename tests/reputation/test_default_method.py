@@ -45,6 +45,10 @@ def _with_structure(seed: int) -> RatingGraph:
     )
 
 
+# The twin's thresholds follow ScoreParams' defaults, so it checks the method as shipped.
+DEFAULTS = {"floor": ScoreParams().signal_floor, "ratio_min": ScoreParams().block_ratio_min}
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_default_method_matches_its_slow_twin(seed: int) -> None:
     graph = _with_structure(seed)
@@ -56,7 +60,7 @@ def test_default_method_matches_its_slow_twin(seed: int) -> None:
     fast = score_graph(graph, labels=labels, links=links, now=now,
                        params=ScoreParams(tolerance=1e-12))
     slow = score_slow(edges_of(graph), graph.n_accounts, labels=labels.tolist(), links=links,
-                      now=now, tolerance=1e-12)
+                      now=now, tolerance=1e-12, **DEFAULTS)
     np.testing.assert_allclose(fast.fraud_score, slow.fraud, atol=1e-9)
     np.testing.assert_allclose(fast.rating_weight, slow.weight, atol=1e-9)
     np.testing.assert_allclose(fast.reputation, slow.reputation, atol=1e-9)
@@ -66,7 +70,7 @@ def test_default_method_twin_agrees_on_plain_random_graphs() -> None:
     for seed in range(6):
         graph = random_graph(seed, accounts=10, ratings=35)
         fast = score_graph(graph, params=ScoreParams(tolerance=1e-12))
-        slow = score_slow(edges_of(graph), graph.n_accounts, tolerance=1e-12)
+        slow = score_slow(edges_of(graph), graph.n_accounts, tolerance=1e-12, **DEFAULTS)
         np.testing.assert_allclose(fast.fraud_score, slow.fraud, atol=1e-9)
         np.testing.assert_allclose(fast.reputation, slow.reputation, atol=1e-9)
 

@@ -1,6 +1,12 @@
 """REV2 trust propagation: fairness of raters, goodness of ratees, reliability of ratings.
 
-Owns: ``rev2`` and ``Rev2Params`` / ``Rev2Result``. Imports: NumPy and ``reputation.graph``.
+Owns: ``rev2`` and ``Rev2Params`` / ``Rev2Result``. Imports: NumPy, SciPy (sparse) and
+``reputation.graph``.
+
+The in-process loop here is REV2's fast path: precomputed sparse sums, in-place edge buffers and
+selection medians. The chunked (Dask) engine iterates the same formulas through the per-chunk
+kernels of ``reputation.kernels`` (``rev2_step`` and its finishes); the scale tests hold the two to
+1e-9 and the same iteration count.
 """
 
 from __future__ import annotations
@@ -9,16 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
-from bonafide.reputation.graph import ConvergenceError, FloatArray, RatingGraph
-from bonafide.reputation.kernels import (
-    EdgeChunk,
-    Rev2Setup,
-    rev2_fairness_finish,
-    rev2_goodness_finish,
-    rev2_goodness_partial,
-    rev2_step,
-)
+from bonafide.reputation.graph import ConvergenceError, FloatArray, IndexArray, RatingGraph
 
 
 @dataclass(frozen=True)
@@ -136,66 +135,181 @@ def rev2(
     p = params or Rev2Params()
     n, m = graph.n_accounts, graph.n_ratings
     # Work on compact arrays of raters and of ratees so the loop needs no masks or NaNs.
-    raters, rater = _compact(graph.rater, n)
-    ratees, ratee = _compact(graph.ratee, n)
-    s = graph.rating
+    raters, rater, given = _compact(graph.rater, n)
+    ratees, ratee, received = _compact(graph.ratee, n)
     n_f, n_g = raters.shape[0], ratees.shape[0]
-    weight = np.ones(n) if rater_weight is None else np.asarray(rater_weight, dtype=np.float64)
-    edge_weight = weight[graph.rater]
-    weighted_s = edge_weight * s
-    denominator_g = p.beta1 + p.beta2 + np.bincount(ratee, weights=edge_weight, minlength=n_g)
-    denominator_f = p.alpha1 + p.alpha2 + np.bincount(rater, minlength=n_f).astype(np.float64)
-    # An account with no evidence and no smoothing keeps its start value instead of 0/0.
-    keep_g = denominator_g <= 0
-    keep_f = denominator_f <= 0
-    inverse_g = 1.0 / np.where(keep_g, 1.0, denominator_g)
-    inverse_f = 1.0 / np.where(keep_f, 1.0, denominator_f)
-    prior_g = p.beta2 * (1.0 - 2.0 * _or_zeros(suspicion_ratee, n)[ratees])
-    prior_f = p.alpha2 * (1.0 - _or_zeros(suspicion_rater, n)[raters])
+    weighted_s = graph.rating
+    if rater_weight is not None:
+        edge_weight = np.take(np.asarray(rater_weight, dtype=np.float64), graph.rater)
+        weighted_s = edge_weight * graph.rating
+        received = np.bincount(ratee, weights=edge_weight, minlength=n_g).astype(np.float64)
     gamma = p.gamma1 + p.gamma2 + p.gamma3
-    prior_r = (p.gamma3 / gamma) * (1.0 - _or_zeros(suspicion_rating, m))
-
-    # One chunk holding every edge: the same kernels the chunked (Dask) engine maps over
-    # partitions (``kernels.rev2_step``), here over compact rater and ratee positions.
-    setup = Rev2Setup(gamma1=p.gamma1, gamma2=p.gamma2, gamma3=p.gamma3, alpha1=p.alpha1,
-                      beta1=p.beta1, prior_f=prior_f, prior_g=prior_g, inverse_f=inverse_f,
-                      inverse_g=inverse_g, keep_f=keep_f, keep_g=keep_g)
-    chunk = EdgeChunk(rater, ratee, s, None, {"weighted_s": weighted_s, "prior_r": prior_r,
-                                              "reliability": np.ones(m)})
-    every_rater, every_ratee = np.ones(n_f, dtype=bool), np.ones(n_g, dtype=bool)
-    fairness = np.ones(n_f)
-    goodness = np.ones(n_g)
-    (total_g,) = rev2_goodness_partial(chunk, n_g)
-    delta = np.inf
-    for iteration in range(1, iterations_max + 1):
-        new_g = rev2_goodness_finish(total_g, goodness, every_ratee, setup)
-        chunk, (total_f, total_g, change) = rev2_step(chunk, fairness, new_g, setup, n_f, n_g)
-        new_f = rev2_fairness_finish(total_f, fairness, every_rater, setup)
-        delta = max(_max_abs(new_g - goodness), change, _max_abs(new_f - fairness))
-        fairness, goodness = new_f, new_g
-        if delta <= tolerance:
-            fairness_all = np.full(n, np.nan)
-            fairness_all[raters] = fairness
-            goodness_all = np.full(n, np.nan)
-            goodness_all[ratees] = goodness
-            return Rev2Result(fairness_all, goodness_all, chunk.state["reliability"], iteration)
-    raise ConvergenceError("rev2", iterations=iterations_max, delta=delta, tolerance=tolerance)
+    edge_prior = None
+    if suspicion_rating is not None:
+        edge_prior = (p.gamma3 / gamma) * (1.0 - _checked(suspicion_rating, m))
+    loop = _Rev2Loop(
+        rater=rater,
+        ratee=ratee,
+        half_s=(0.5 * p.gamma2 / gamma) * graph.rating,
+        base_r=p.gamma2 / gamma + (p.gamma3 / gamma if edge_prior is None else 0.0),
+        edge_prior=edge_prior,
+        sum_f=_sum_matrix(rater, n_f, np.ones(m)),
+        sum_g=_sum_matrix(ratee, n_g, weighted_s),
+        finish_f=_Finish(p.alpha1, p.alpha2 * (1.0 - _prior(suspicion_rater, n, raters)),
+                         p.alpha1 + p.alpha2 + given, low=0.0),
+        finish_g=_Finish(p.beta1, p.beta2 * (1.0 - 2.0 * _prior(suspicion_ratee, n, ratees)),
+                         p.beta1 + p.beta2 + received, low=-1.0),
+        fairness_weight=p.gamma1 / gamma,
+        half_agreement_weight=0.5 * p.gamma2 / gamma,
+    )
+    fairness, goodness, reliability, iterations = loop.run(iterations_max, tolerance)
+    fairness_all = np.full(n, np.nan)
+    fairness_all[raters] = fairness
+    goodness_all = np.full(n, np.nan)
+    goodness_all[ratees] = goodness
+    return Rev2Result(fairness_all, goodness_all, reliability, iterations)
 
 
-def _compact(index: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The accounts that occur in ``index`` (sorted) and each entry's position among them."""
-    present = np.bincount(index, minlength=n) > 0
+class _Finish:
+    r"""One side's update :math:`X = \mathrm{clip}((k_1 \mu + k_2 I + \Sigma) / d, low, 1)`.
+
+    ``prior`` is :math:`k_2 I` per account, ``denominator`` :math:`k_1 + k_2 + |\mathrm{edges}|`
+    (weighted for goodness). An account whose denominator is not positive (no evidence and no
+    smoothing) keeps its start value 1 instead of 0/0.
+    """
+
+    def __init__(self, smoothing: float, prior: FloatArray | float, denominator: FloatArray, *,
+                 low: float) -> None:
+        self.smoothing, self.prior, self.low = smoothing, prior, low
+        keep = denominator <= 0
+        self.keep = keep if keep.any() else None
+        self.inverse = 1.0 / np.where(keep, 1.0, denominator)
+        self.size = denominator.shape[0]
+        self.scratch = np.empty(self.size)  # the median's selection buffer
+
+    def __call__(self, total: FloatArray, current: FloatArray) -> FloatArray:
+        """The next values from the edge sums ``total`` and the ``current`` values (median)."""
+        mu = _median(current, self.scratch) if current.size else 0.0
+        new = total + self.prior
+        new += self.smoothing * mu
+        new *= self.inverse
+        np.clip(new, self.low, 1.0, out=new)
+        if self.keep is not None:
+            new[self.keep] = 1.0
+        return new
+
+
+@dataclass(frozen=True, eq=False)
+class _Rev2Loop:
+    """REV2's fixed point iteration over compact raters / ratees with preallocated edge buffers.
+
+    Every iteration makes a fixed, small number of NumPy calls: two sparse matrix-vector products
+    for the sums (precomputed CSR matrices, no per-call index checks as in ``np.bincount``),
+    two medians by selection on a reused buffer, and the reliability update in place.
+    """
+
+    rater: IndexArray
+    ratee: IndexArray
+    half_s: FloatArray  # gamma2 / gamma * s / 2 per edge
+    base_r: float  # gamma2 / gamma, plus gamma3 / gamma when I_R = 1 on every edge
+    edge_prior: FloatArray | None  # gamma3 / gamma * I_R per edge, when given
+    sum_f: sparse.csr_array  # raters x edges, ones: fairness sums
+    sum_g: sparse.csr_array  # ratees x edges, w_u s: goodness sums
+    finish_f: _Finish
+    finish_g: _Finish
+    fairness_weight: float  # gamma1 / gamma
+    half_agreement_weight: float  # gamma2 / gamma / 2
+
+    def run(self, iterations_max: int, tolerance: float) -> tuple[FloatArray, FloatArray,
+                                                                  FloatArray, int]:
+        """Iterate from F = G = R = 1 until nothing moves by more than ``tolerance``."""
+        m = self.rater.shape[0]
+        fairness = np.ones(self.finish_f.size)
+        goodness = np.ones(self.finish_g.size)
+        reliability, new_r, scratch = np.ones(m), np.empty(m), np.empty(m)
+        total_g = self.sum_g @ reliability
+        delta = np.inf
+        for iteration in range(1, iterations_max + 1):
+            new_g = self.finish_g(total_g, goodness)
+            self.reliability(fairness, new_g, out=new_r, scratch=scratch)
+            total_f = self.sum_f @ new_r
+            total_g = self.sum_g @ new_r
+            new_f = self.finish_f(total_f, fairness)
+            delta = max(_max_abs(new_g - goodness), _max_abs(new_f - fairness))
+            if delta <= tolerance or iteration == iterations_max:
+                # The reliability's change decides only when nothing else moves too much: one
+                # pass over the edges in the last iteration instead of three in every one.
+                delta = max(delta, _max_abs(np.subtract(new_r, reliability, out=scratch)))
+            fairness, goodness, reliability, new_r = new_f, new_g, new_r, reliability
+            if delta <= tolerance:
+                return fairness, goodness, reliability, iteration
+        raise ConvergenceError("rev2", iterations=iterations_max, delta=delta,
+                               tolerance=tolerance)
+
+    def reliability(self, fairness: FloatArray, goodness: FloatArray, *, out: FloatArray,
+                    scratch: FloatArray) -> None:
+        r""":math:`R = \gamma_1 F / \gamma + \gamma_2 / \gamma \cdot (1 - |s - G| / 2)
+        + \gamma_3 I_R / \gamma`, clipped to [0, 1], written into ``out``."""
+        # mode="wrap" lets take write straight into ``out`` (mode "raise" buffers a copy);
+        # compact positions are always in range, so nothing wraps.
+        np.take(fairness * self.fairness_weight + self.base_r, self.rater, out=out, mode="wrap")
+        if self.edge_prior is not None:
+            out += self.edge_prior
+        if self.half_agreement_weight:
+            np.take(goodness * self.half_agreement_weight, self.ratee, out=scratch, mode="wrap")
+            scratch -= self.half_s
+            np.abs(scratch, out=scratch)
+            out -= scratch
+        np.clip(out, 0.0, 1.0, out=out)
+
+
+def _sum_matrix(index: IndexArray, size: int, data: FloatArray) -> sparse.csr_array:
+    """CSR matrix ``A`` (size x edges) with ``A[index[e], e] = data[e]``: ``A @ x`` sums ``data *
+    x`` per index, in edge order within each row, like ``np.bincount(index, data * x)``."""
+    m = index.shape[0]
+    # Built as the transpose of the edges x size matrix with one entry per row (no sorting in
+    # Python; SciPy's conversion is a counting sort that keeps edge order within each row).
+    by_edge = sparse.csr_array((data, index, np.arange(m + 1)), shape=(m, size))
+    return by_edge.T.tocsr()
+
+
+def _median(values: FloatArray, scratch: FloatArray) -> float:
+    """``np.median(values)`` by a partial sort of ``scratch`` (same size) in place.
+
+    One partition at the upper middle position, then the largest value below it: a single
+    ``kth`` takes NumPy's SIMD selection, while a pair of ``kth`` (what ``np.median`` asks
+    for on even sizes) falls back to a generic introselect that is several times slower.
+    """
+    size = values.shape[0]
+    middle = size // 2
+    scratch[:] = values
+    scratch.partition(middle)
+    upper = float(scratch[middle])
+    if size % 2:
+        return upper
+    return (float(scratch[:middle].max()) + upper) / 2
+
+
+def _compact(index: IndexArray, n: int) -> tuple[IndexArray, IndexArray, FloatArray]:
+    """The accounts that occur in ``index`` (sorted), each entry's position among them, and how
+    often each of them occurs."""
+    count = np.bincount(index, minlength=n)
+    present = count > 0
     position = np.cumsum(present) - 1
-    return np.flatnonzero(present), position[index]
+    return np.flatnonzero(present), np.take(position, index), count[present].astype(np.float64)
 
 
-def _or_zeros(values: FloatArray | None, size: int) -> FloatArray:
-    if values is None:
-        return np.zeros(size)
+def _checked(values: FloatArray, size: int) -> FloatArray:
     array = np.asarray(values, dtype=np.float64)
     assert array.shape == (size,), "suspicion arrays have one value per account or rating"
     return array
 
 
+def _prior(values: FloatArray | None, n: int, accounts: IndexArray) -> FloatArray | float:
+    """Suspicion of ``accounts`` (0 when no suspicion is given)."""
+    return 0.0 if values is None else np.take(_checked(values, n), accounts)
+
+
 def _max_abs(values: NDArray[np.float64]) -> float:
-    return float(np.max(np.abs(values))) if values.size else 0.0
+    """Largest absolute value, without an array of absolute values (0 for no values)."""
+    return max(float(values.max()), -float(values.min())) if values.size else 0.0

@@ -58,6 +58,10 @@ class ScoreParams:
     least ``block_ratio_min`` times the graph's. Burst, hired and ring signals below
     ``signal_floor`` count as noise (the rest is rescaled to [0, 1]); ``benefit_prior`` pseudo
     good ratings shrink the share of a ratee's praise that came from suspicious ratings.
+    ``bought_reviews`` (off by default, and computed by the in-process engine only: the chunked
+    engine of ``reputation.distributed`` does not implement it yet, so it must stay off there)
+    also counts against a ratee the chance that any of its ratings was bought from a reviewer
+    for hire (see ``_bought``).
     """
 
     trust_prior_good: float = 1.0
@@ -68,9 +72,10 @@ class ScoreParams:
     prior_strength: float = 5.0
     interval_level: float = 0.9
     blocks_max: int = 3
-    block_ratio_min: float = 3.0
+    block_ratio_min: float = 6.0
     benefit_prior: float = 5.0
-    signal_floor: float = 0.5
+    signal_floor: float = 0.35
+    bought_reviews: bool = False
     iterations_max: int = 200
     tolerance: float = 1e-6
     rev2: Rev2Params = field(default_factory=Rev2Params)
@@ -256,6 +261,10 @@ def _default(
     benefit = np.bincount(graph.ratee, weights=fake, minlength=n) / (
         np.bincount(graph.ratee, weights=good, minlength=n) + p.benefit_prior
     )
+    bought = np.zeros(n)
+    if p.bought_reviews:
+        bought = _bought(graph, hired_edge)
+        benefit = 1.0 - (1.0 - benefit) * (1.0 - bought)
     rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
     fraud = np.where(label >= 0, label, 1.0 - rater_weight * (1.0 - benefit))
     weight = rater_weight[graph.rater] * edge_keep
@@ -268,7 +277,23 @@ def _default(
         "linked": linked_account,
         "benefit": benefit,
     }
+    if p.bought_reviews:
+        signals["bought"] = bought
     return fraud, weight, signals, blocks, iterations
+
+
+def _bought(graph: RatingGraph, hired_edge: FloatArray) -> FloatArray:
+    r"""Per ratee: :math:`1 - \prod_e (1 - h_e)` over the ratings it received.
+
+    ``h_e`` is the (floored) reviewer-for-hire score of a hired-like rating's rater, 0 for
+    other ratings: the chance that at least one of the ratee's ratings was bought. The benefit
+    share fades when a seller that bought a few reviews also has honest praise; this does not,
+    so a seller is not cleared by diluting what it bought.
+    """
+    unbought = np.log1p(-np.minimum(hired_edge, 1.0 - 1e-12))  # h < 1 already; log(0) guard
+    result: FloatArray = 1.0 - np.exp(
+        np.bincount(graph.ratee, weights=unbought, minlength=graph.n_accounts))
+    return result
 
 
 def _floor(signal: FloatArray, floor: float) -> FloatArray:
@@ -431,7 +456,7 @@ def _reasons(result: ScoreResult, account: int) -> list[Reason]:
         trust = float(result.signals["trust"][account])
         signals.append(Reason("trust_from_ratings_received", 0.5 - trust,
                               f"trust {trust:.2f} from ratings received", "fraud_score"))
-    for name in ("hired", "burst", "block", "ring", "linked", "benefit"):
+    for name in ("hired", "burst", "block", "ring", "linked", "benefit", "bought"):
         if name in result.signals and result.signals[name][account] > 0:
             signals.append(Reason(f"fraud_signal_{name}", float(result.signals[name][account]),
                                   f"fraud score {fraud:.2f}", "fraud_score"))

@@ -1,0 +1,88 @@
+"""The optional "bought reviews" signal: a seller that bought reviews stays suspect when diluted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from bonafide.reputation import RatingGraph, ScoreParams, score_graph
+from bonafide.reputation.behaviour import hired_like_ratings
+
+DAY = 86_400.0
+
+
+def market_with_a_reviewer_for_hire() -> RatingGraph:
+    """``h`` praises ten sellers on their first day; later six buyers praise ``s0`` honestly."""
+    raters = ["h"] * 10 + [f"b{i}" for i in range(6)]
+    ratees = [f"s{i}" for i in range(10)] + ["s0"] * 6
+    ts = [i * 100 * DAY for i in range(10)] + [(40 + i) * DAY for i in range(6)]
+    return RatingGraph.from_ids(raters, ratees, [1.0] * 16, timestamp=ts)
+
+
+def test_bought_is_the_chance_that_any_received_rating_was_bought() -> None:
+    graph = market_with_a_reviewer_for_hire()
+    result = score_graph(graph, params=ScoreParams(bought_reviews=True))
+    hired = result.signals["hired"]
+    edge = hired[graph.rater] * hired_like_ratings(graph)
+    h, s0, b0 = graph.index_of(["h", "s0", "b0"])
+    assert hired[h] > 0.5  # ten extreme ratings, each to a seller on its first day
+    expected = 1.0 - np.array([np.prod(1.0 - edge[graph.ratee == v])
+                               for v in range(graph.n_accounts)])
+    np.testing.assert_allclose(result.signals["bought"], expected, atol=1e-12)
+    assert result.signals["bought"][s0] == pytest.approx(hired[h])
+    assert result.signals["bought"][b0] == 0.0
+
+
+def test_bought_reviews_raise_the_fraud_score_by_the_product_rule() -> None:
+    graph = market_with_a_reviewer_for_hire()
+    off = score_graph(graph)
+    on = score_graph(graph, params=ScoreParams(bought_reviews=True))
+    bought = on.signals["bought"]
+    np.testing.assert_allclose(1.0 - on.fraud_score, (1.0 - off.fraud_score) * (1.0 - bought),
+                               atol=1e-12)
+    s0, s1 = graph.index_of(["s0", "s1"])
+    # s0's six honest ratings dilute the benefit share, not the chance that it bought one.
+    assert off.signals["benefit"][s0] < off.signals["benefit"][s1]
+    assert bought[s0] == pytest.approx(bought[s1])
+    assert on.fraud_score[s0] > off.fraud_score[s0] + 0.3
+
+
+def test_bought_reviews_are_off_by_default_and_change_nothing_then() -> None:
+    graph = market_with_a_reviewer_for_hire()
+    default = score_graph(graph)
+    explicit = score_graph(graph, params=ScoreParams(bought_reviews=False))
+    assert "bought" not in default.signals
+    np.testing.assert_array_equal(default.fraud_score, explicit.fraud_score)
+    assert all(r.code != "fraud_signal_bought" for r in default.reasons(0))
+
+
+@pytest.mark.shared_data
+def test_bitcoin_otc_keeps_auc_and_ap_of_095_with_bought_reviews_on(shared_data: Path) -> None:
+    folder = shared_data / "bitcoin-otc"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not present")
+    strings = pacsv.ConvertOptions(column_types={"rater": pa.string(), "ratee": pa.string(),
+                                                 "account": pa.string()})
+    ratings = pacsv.read_csv(folder / "ratings.csv", convert_options=strings).to_pydict()
+    labels = pacsv.read_csv(folder / "labels.csv", convert_options=strings).to_pydict()
+    keep = [r not in ("2125", "1", "1810", "1386") for r in ratings["rater"]]  # the protocol
+    graph = RatingGraph.from_ids(
+        np.array(ratings["rater"])[keep], np.array(ratings["ratee"])[keep],
+        np.array(ratings["rating"], dtype=float)[keep] / 10.0,
+        timestamp=np.array(ratings["timestamp"])[keep],
+    )
+    result = score_graph(graph, params=ScoreParams(bought_reviews=True))
+    truth_of = dict(zip(labels["account"], labels["fraudulent"], strict=True))
+    given = np.bincount(graph.rater, minlength=graph.n_accounts)
+    chosen = [a for a in truth_of if a not in ("2125", "1", "1810", "1386")
+              and (i := graph.index_of([a])[0]) >= 0 and given[i] > 0]
+    truth = np.array([truth_of[a] for a in chosen])
+    assert len(chosen) == 236
+    score = result.fraud_score[graph.index_of(chosen)]
+    assert roc_auc_score(truth, score) >= 0.95
+    assert average_precision_score(truth, score) >= 0.95
