@@ -44,6 +44,7 @@ FAN_IN = 8  # partial results summed per reduction task
 ROWS_PER_PART = 2_000_000  # edges per partition after the shuffle (memory per task)
 PARTS_MAX = 4096
 REQUIRED_COLUMNS = ("rater", "ratee", "rating")
+INT32_ACCOUNTS_MAX = 2**31 - 1
 
 
 class Runner(Protocol):
@@ -64,9 +65,12 @@ class Runner(Protocol):
                **kwargs: Any) -> Partial:
         """Combine ``fn(c, *args, **kwargs)`` over every chunk."""
 
-    def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
-                      *args: Any) -> Any:
-        """Like ``reduce``, but the result stays where it was combined (a handle to it)."""
+    def map_handles(self, fn: Callable[..., Any], *args: Any) -> list[Any]:
+        """Handles on ``fn(c, *args)`` for every chunk ``c``, left where they were computed."""
+
+    def combine_handles(self, handles: Sequence[Any],
+                        combine: Callable[[Sequence[Any]], Any]) -> Any:
+        """A handle on ``combine`` over the handles' values (a tree on a cluster), in order."""
 
     def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A handle on ``fn(*args)``, run where its handle arguments are."""
@@ -106,9 +110,12 @@ class LocalRunner:
                **kwargs: Any) -> Partial:
         return combine([fn(c, *args, **kwargs) for c in self.chunks])
 
-    def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
-                      *args: Any) -> Any:
-        return combine([fn(c, *args) for c in self.chunks])
+    def map_handles(self, fn: Callable[..., Any], *args: Any) -> list[Any]:
+        return [fn(c, *args) for c in self.chunks]
+
+    def combine_handles(self, handles: Sequence[Any],
+                        combine: Callable[[Sequence[Any]], Any]) -> Any:
+        return combine(list(handles))
 
     def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
         return fn(*args)
@@ -160,9 +167,18 @@ class DaskRunner:
         self.rounds += 1
         return self._tree(partials, combine).result()  # type: ignore[no-any-return]
 
-    def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
-                      *args: Any) -> Any:
-        return self._tree([self._submit(fn, c, *args) for c in self.chunks], combine)
+    def map_handles(self, fn: Callable[..., Any], *args: Any) -> list[Any]:
+        return [self._submit(fn, c, *args) for c in self.chunks]
+
+    def combine_handles(self, handles: Sequence[Any],
+                        combine: Callable[[Sequence[Any]], Any]) -> Any:
+        futures = list(handles)
+        assert futures, "a combination needs at least one handle"
+        # Plain values (not partial tuples): ``_combine``'s sparse check would walk them.
+        while len(futures) > 1:
+            futures = [self._submit(_combine_values, combine, *futures[i:i + FAN_IN])
+                       for i in range(0, len(futures), FAN_IN)]
+        return self._submit(_combine_values, combine, futures[0])
 
     def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self._submit(fn, *args)
@@ -181,7 +197,18 @@ class DaskRunner:
 
     def shuffle_by_ratee(self, parts: int) -> None:
         splits = [self._submit(k.split_by_ratee, c, parts) for c in self.chunks]
-        self.chunks = [
+        self.chunks = self._concat_splits(splits, parts)
+
+    @classmethod
+    def from_splits(cls, client: Any, splits: Sequence[Any], parts: int) -> DaskRunner:
+        """A runner whose chunks are part ``j`` of every split (futures of chunk lists), in
+        order: the second half of ``shuffle_by_ratee``."""
+        runner = cls(client, [])
+        runner.chunks = runner._concat_splits(splits, parts)
+        return runner
+
+    def _concat_splits(self, splits: Sequence[Any], parts: int) -> list[Any]:
+        return [
             self._submit(_concat, *[self._submit(operator.getitem, s, j) for s in splits])
             for j in range(parts)
         ]
@@ -252,6 +279,10 @@ def _combine(combine: Callable[[Sequence[Any]], Any], *parts: Any) -> Any:
                 fold(total, value, out=total)
         result.append(total)
     return tuple(result)
+
+
+def _combine_values(combine: Callable[[Sequence[Any]], Any], *values: Any) -> Any:
+    return combine(list(values))
 
 
 def _fold_all(values: Sequence[Any], fold: Any) -> Any:
@@ -381,7 +412,7 @@ def read_piece(piece: Piece, rating_min: float, rating_max: float) -> RawPiece:
         column = table.column(name)
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
             return failed("input_not_numeric", f"column {name} holds non-numeric values")
-        numeric[name] = np.asarray(column.cast(pa.float64()).to_numpy(), dtype=np.float64)
+        numeric[name] = _owned(column.cast(pa.float64()).to_numpy(), np.float64)
     rating = numeric["rating"]
     if np.any(~np.isfinite(rating)) or np.any((rating < rating_min) | (rating > rating_max)):
         return failed("rating_outside_scale",
@@ -394,11 +425,18 @@ def read_piece(piece: Piece, rating_min: float, rating_max: float) -> RawPiece:
     columns = [table.column("rater"), table.column("ratee")]
     if all(pa.types.is_integer(c.type) for c in columns):
         # Integer ids stay integers: sorting and searching them is far cheaper than strings.
-        rater, ratee = (np.asarray(c.cast(pa.int64()).to_numpy(), dtype=np.int64)
-                        for c in columns)
+        rater, ratee = (_owned(c.cast(pa.int64()).to_numpy(), np.int64) for c in columns)
         return RawPiece(rater, ratee, scaled, timestamp)
     rater, ratee = (c.cast(pa.string()).combine_chunks() for c in columns)
     return RawPiece(rater, ratee, scaled, timestamp)
+
+
+def _owned(values: Any, kind: Any) -> Any:
+    """A NumPy-owned copy of an Arrow-backed array. Arrow's allocator (mimalloc) keeps what it
+    once held for reuse instead of returning it to the system; a worker holding every piece's
+    columns in Arrow buffers until the shuffle kept that high-water mark (0.45 GB per worker at
+    30 M ratings) resident for the whole run."""
+    return np.array(values, dtype=kind, copy=True)
 
 
 def _piece_summary(raw: RawPiece) -> tuple[int, bool, tuple[str, str] | None]:
@@ -442,16 +480,25 @@ def _sorted_ids(ids: Any) -> Any:
 def _index_piece(raw: RawPiece, accounts: Any) -> EdgeChunk:
     import pyarrow.compute as pc
 
+    # Chunks store account indices as int32 while they fit: a third less memory per edge than
+    # int64 (the kernels widen wherever they form pair keys).
+    kind = np.int32 if len(accounts) < INT32_ACCOUNTS_MAX else np.int64
     if isinstance(accounts, np.ndarray):
         # Every piece had integer ids, so every id is in the sorted ``accounts``.
-        rater = np.searchsorted(accounts, raw.rater).astype(np.int64)
-        ratee = np.searchsorted(accounts, raw.ratee).astype(np.int64)
+        rater = np.searchsorted(accounts, raw.rater).astype(kind)
+        ratee = np.searchsorted(accounts, raw.ratee).astype(kind)
         return EdgeChunk(rater, ratee, raw.rating, raw.timestamp)
     rater = np.asarray(pc.index_in(_as_text(raw.rater), value_set=accounts).to_numpy(),
-                       dtype=np.int64)
+                       dtype=kind)
     ratee = np.asarray(pc.index_in(_as_text(raw.ratee), value_set=accounts).to_numpy(),
-                       dtype=np.int64)
+                       dtype=kind)
     return EdgeChunk(rater, ratee, raw.rating, raw.timestamp)
+
+
+def _index_split(raw: RawPiece, accounts: Any, parts: int) -> list[EdgeChunk]:
+    """``_index_piece`` then ``split_by_ratee`` in one task, so a worker never holds a piece's
+    raw columns, its indexed chunk and its split parts at once."""
+    return k.split_by_ratee(_index_piece(raw, accounts), parts)
 
 
 def index_of(accounts: Any, ids: Sequence[str]) -> IndexArray:
@@ -519,9 +566,12 @@ def read_partitioned(
     has_ts = {s[1] for s in summaries if s[0] > 0}
     if len(has_ts) > 1:
         raise Rejected("input_columns_differ", f"{path}: timestamp in some files only")
+    parts = min(PARTS_MAX, max(2, -(-m // rows_per_part)))
     if client is None:
         accounts = _sorted_ids(_union_ids([_piece_ids(r) for r in raws]))
+        say(f"{m:,} ratings over {len(accounts):,} accounts; shuffling into {parts} partitions")
         runner: Runner = LocalRunner([_index_piece(r, accounts) for r in raws])
+        runner.shuffle_by_ratee(parts)
     else:
         ids = [client.submit(_piece_ids, r, pure=False) for r in raws]
         while len(ids) > 1:
@@ -529,12 +579,11 @@ def read_partitioned(
                    for i in range(0, len(ids), FAN_IN)]
         accounts_future = client.submit(_sorted_ids, ids[0], pure=False)
         accounts = accounts_future.result()
-        chunks = [client.submit(_index_piece, r, accounts_future, pure=False) for r in raws]
-        runner = DaskRunner(client, chunks)
+        say(f"{m:,} ratings over {len(accounts):,} accounts; shuffling into {parts} partitions")
+        splits = [client.submit(_index_split, r, accounts_future, parts, pure=False)
+                  for r in raws]
+        runner = DaskRunner.from_splits(client, splits, parts)
     del raws
-    parts = min(PARTS_MAX, max(2, -(-m // rows_per_part)))
-    say(f"{m:,} ratings over {len(accounts):,} accounts; shuffling into {parts} partitions")
-    runner.shuffle_by_ratee(parts)
     if isinstance(accounts, np.ndarray):
         account_ids = accounts.astype(str).astype(object)
     else:
@@ -660,11 +709,13 @@ def _default_stages(
     runner.update(_linked_update, None if key is None else runner.broadcast(key), n)
     say("dense blocks")
     block_account = _fraudar_stage(runner, n, p)
-    say("rings")
-    ring = k.floor_signal(_ring_stage(runner, n), p.signal_floor)
     linked_sum = np.zeros(n)
     if key is not None:
         (linked_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "linked", n)
+    # The factors of ``keep`` known now, so FRAUDAR's per-edge state is freed before rings.
+    runner.update(_keep_before_rings)
+    say("rings")
+    ring = k.floor_signal(_ring_stage(runner, n), p.signal_floor)
     runner.update(_keep_update, runner.broadcast(ring), runner.broadcast(hired))
     burst_account = burst_sum / degree_out
     linked_account = linked_sum / degree_out
@@ -688,7 +739,12 @@ def _burst_update(chunk: EdgeChunk, ts_min: float | None, n: int, floor: float) 
     if ts_min is None or chunk.timestamp is None:
         return chunk.with_state(burst_raw=np.zeros(chunk.n_ratings),
                                 burst=np.zeros(chunk.n_ratings))
-    burst = k.burst_edges(chunk.ratee, chunk.timestamp - ts_min, n,
+    ratee: k.ChunkIndex = chunk.ratee
+    size = n
+    if chunk.touched is not None and chunk.local is not None:
+        # Local positions: the kernel's per-ratee tables are O(touched), not O(n) per chunk.
+        ratee, size = chunk.local[1], chunk.touched.shape[0]
+    burst = k.burst_edges(ratee, chunk.timestamp - ts_min, size,
                           windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
     # The rating's weight takes the whole signal, the rater's behaviour the part above the floor.
     return chunk.with_state(burst_raw=burst, burst=k.floor_signal(burst, floor))
@@ -708,21 +764,31 @@ def _hired_like_update(chunk: EdgeChunk, first: FloatArray | None) -> EdgeChunk:
         chunk, first, young_seconds=30 * DAY_SECONDS, extreme_min=0.99))
 
 
+def _keep_before_rings(chunk: EdgeChunk) -> EdgeChunk:
+    """The first factors of ``keep`` (burst, block, link), in ``score_graph``'s order, and the
+    chunk without the per-edge state they came from: per-edge state is most of a worker's
+    memory, and the ring stage needs room."""
+    s = chunk.state
+    keep = (1.0 - s["burst_raw"]) * (1.0 - s["block_edge"]) * (1.0 - s.get("linked", 0.0))
+    rest = {name: values for name, values in s.items() if name not in _SPENT_BEFORE_RINGS}
+    return dataclasses.replace(chunk, state={**rest, "keep_partial": keep})
+
+
+_SPENT_BEFORE_RINGS = ("burst_raw", "block_edge", "linked", "selected", "peel_weight",
+                       "remaining")
+
+
 def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeChunk:
     ring_edge = np.where(chunk.rating > 0,
                          np.minimum(ring[chunk.rater], ring[chunk.ratee]), 0.0)
     s = chunk.state
     hired_edge = hired[chunk.rater] * s["hired_like"]
-    keep = (1.0 - s["burst_raw"]) * (1.0 - s["block_edge"]) * (1.0 - s.get("linked", 0.0)) * (
-        1.0 - ring_edge)
+    # Same association as ``score_graph``: ((burst * block) * link) * ring, then * hired.
+    keep = s["keep_partial"] * (1.0 - ring_edge)
     keep *= 1.0 - hired_edge
-    # Drop what later stages no longer read: per-edge state is most of a worker's memory.
-    rest = {name: values for name, values in s.items() if name not in _SPENT_BY_KEEP}
+    rest = {name: values for name, values in s.items()
+            if name not in ("keep_partial", "hired_like")}
     return dataclasses.replace(chunk, state={**rest, "keep": keep})
-
-
-_SPENT_BY_KEEP = ("burst_raw", "block_edge", "linked", "hired_like", "selected", "peel_weight",
-                  "remaining")
 
 
 def _drop(chunk: EdgeChunk, *names: str) -> EdgeChunk:
@@ -735,28 +801,56 @@ def _weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:
     return chunk.with_state(weight=rater_weight[chunk.rater] * chunk.state["keep"])
 
 
-def _pair_keys_of(chunk: EdgeChunk, n: int) -> IndexArray:
-    return k.positive_pair_keys(chunk, n)
+def _pair_key_pieces(chunk: EdgeChunk, n: int, bounds: Sequence[int]) -> list[IndexArray]:
+    """The chunk's distinct positive pair keys, cut at ``bounds`` (sorted, so cuts are views)."""
+    keys = k.positive_pair_keys(chunk, n)
+    cuts = np.searchsorted(keys, np.asarray(bounds, dtype=np.int64))
+    return [keys[a:b] for a, b in itertools.pairwise(cuts)]
 
 
 def _union_keys(parts: Sequence[IndexArray]) -> IndexArray:
     return k.distinct_sorted(np.concatenate(list(parts)))
 
 
-def _oriented_of(keys: IndexArray, n: int, degree_max: int) -> k.Oriented:
+def _concat_keys(parts: Sequence[IndexArray]) -> IndexArray:
+    return np.concatenate(list(parts))
+
+
+def _sum_vectors(parts: Sequence[FloatArray]) -> FloatArray:
+    return _fold_all(parts, np.add)  # type: ignore[no-any-return]
+
+
+def _pair_degree_of(keys: IndexArray, n: int) -> FloatArray:
     (degree,) = k.pair_degree_partial(keys, n)
-    return k.orient_small_pairs(keys, degree, n, degree_max)
+    return degree  # type: ignore[no-any-return]
 
 
 def _ring_stage(runner: Runner, n: int, *, degree_max: int = 50,
-                pairs_prior: float = 2.0, row_blocks: int = 16) -> FloatArray:
-    """Rings: distinct positive pairs (a tree of unions), the low-degree pairs oriented where
-    the union ends, then triangles counted over blocks of accounts in parallel."""
-    keys = runner.reduce_handle(_pair_keys_of, _union_keys, n)
-    oriented = runner.apply(_oriented_of, keys, n, degree_max)
-    del keys
-    bounds = np.linspace(0, n, row_blocks + 1).astype(np.int64)
-    ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
+                pairs_prior: float = 2.0, row_blocks: int = 16,
+                key_blocks: int = 8) -> FloatArray:
+    """Rings: distinct positive pairs, split into ``key_blocks`` ranges of the pair key so no
+    task holds all of them (each range is the union of every chunk's piece of it); distinct
+    neighbours per account summed over the ranges (integers: exact); only the pairs without a
+    hub at either end gathered and oriented in one place; triangles counted over blocks of
+    accounts in parallel."""
+    cuts = np.linspace(0, n, key_blocks + 1).astype(np.int64)
+    bounds = [int(c) * n for c in cuts]
+    pieces = runner.map_handles(_pair_key_pieces, n, bounds)
+    blocks = [runner.combine_handles([runner.apply(operator.getitem, h, j) for h in pieces],
+                                     _union_keys)
+              for j in range(key_blocks)]
+    del pieces
+    degree_all = runner.combine_handles([runner.apply(_pair_degree_of, b, n) for b in blocks],
+                                        _sum_vectors)
+    # Ranges are disjoint and in key order, so their filtered keys concatenate sorted.
+    small = runner.combine_handles(
+        [runner.apply(k.small_pairs, b, degree_all, n, degree_max) for b in blocks],
+        _concat_keys)
+    del blocks
+    oriented = runner.apply(k.orient_small_pairs, small, degree_all, n, degree_max)
+    del small, degree_all
+    bounds_a = np.linspace(0, n, row_blocks + 1).astype(np.int64)
+    ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds_a) if b > a]
     (triangles,) = runner.map_ranges(k.triangles_partial, oriented, ranges, k.combine_sum)
     degree = runner.fetch(runner.apply(_degree_of, oriented))
     return k.ring_finish(triangles, degree, pairs_prior=pairs_prior)
@@ -771,6 +865,7 @@ def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> FloatArray:
     runner.update(k.fraudar_select, n, positive_only=True)
     (degree_in,) = runner.reduce(k.selected_in_degree_partial, k.combine_sum, n)
     runner.update(k.fraudar_weigh, runner.broadcast(degree_in), column_offset=5.0)
+    runner.update(_drop, "selected")  # ``remaining`` took its place
     block_account = np.zeros(n)
     runner.update(_block_start)
     for _ in range(p.blocks_max):

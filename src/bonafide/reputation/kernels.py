@@ -32,6 +32,8 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.int64]
+# A chunk's account indices: int32 while the accounts fit (half the memory), else int64.
+ChunkIndex = NDArray[np.signedinteger[Any]]
 BoolArray = NDArray[np.bool_]
 Partial = tuple[Any, ...]
 
@@ -52,8 +54,8 @@ class EdgeChunk:
     ([1.0, 1.0], 2)
     """
 
-    rater: IndexArray
-    ratee: IndexArray
+    rater: ChunkIndex
+    ratee: ChunkIndex
     rating: FloatArray
     timestamp: FloatArray | None
     state: dict[str, NDArray[Any]] = field(default_factory=dict)
@@ -263,7 +265,7 @@ def floor_signal(signal: FloatArray, floor: float) -> FloatArray:
 
 
 def burst_edges(
-    ratee: IndexArray,
+    ratee: ChunkIndex,
     ts: FloatArray,
     n: int,
     *,
@@ -275,7 +277,8 @@ def burst_edges(
 
     ``ts`` are timestamps already shifted by the *graph's* earliest timestamp (bin edges depend
     on it). Edge map; the chunk must be ratee-complete (a ratee's degree, span and bin counts
-    are read from the chunk).
+    are read from the chunk). ``ratee`` only groups the ratings, so any one-to-one renumbering
+    into ``0 .. n - 1`` (a chunk's local positions) gives the same result at O(edges + n).
 
     Examples
     --------
@@ -365,7 +368,9 @@ def linked_edges(rater: IndexArray, ratee: IndexArray, link_key: IndexArray, n: 
 
     ``link_key`` holds ``min * n + max`` of each linked pair (see ``link_keys``). Edge map.
     """
-    edge_key = np.minimum(rater, ratee) * n + np.maximum(rater, ratee)
+    # Keys need 64 bits even when the chunk stores its indices as int32.
+    edge_key = (np.minimum(rater, ratee).astype(np.int64) * n
+                + np.maximum(rater, ratee).astype(np.int64))
     linked: BoolArray = np.isin(edge_key, link_key)
     return linked
 
@@ -393,8 +398,9 @@ def positive_pair_keys(chunk: EdgeChunk, n: int) -> IndexArray:
     [1]
     """
     positive = chunk.rating > 0
-    low = np.minimum(chunk.rater[positive], chunk.ratee[positive])
-    high = np.maximum(chunk.rater[positive], chunk.ratee[positive])
+    # int64 keys whatever the chunk's index type (``low * n`` overflows int32).
+    low = np.minimum(chunk.rater[positive], chunk.ratee[positive]).astype(np.int64)
+    high = np.maximum(chunk.rater[positive], chunk.ratee[positive]).astype(np.int64)
     distinct = low != high
     return distinct_sorted(low[distinct] * n + high[distinct])
 
@@ -535,7 +541,7 @@ def fraudar_select(chunk: EdgeChunk, n: int, *, positive_only: bool) -> EdgeChun
     does not change any block: repeats share their weight and their block membership.
     """
     eligible = chunk.rating > 0 if positive_only else np.ones(chunk.n_ratings, dtype=bool)
-    pair = chunk.rater * n + chunk.ratee
+    pair = chunk.rater.astype(np.int64) * n + chunk.ratee
     candidates = np.flatnonzero(eligible)
     _, first = np.unique(pair[candidates], return_index=True)
     selected = np.zeros(chunk.n_ratings, dtype=bool)
@@ -551,8 +557,9 @@ def selected_in_degree_partial(chunk: EdgeChunk, n: int) -> Partial:
 def fraudar_weigh(chunk: EdgeChunk, degree_in: FloatArray, *, column_offset: float) -> EdgeChunk:
     r"""Column weight :math:`1 / \log(d_j + c)` of each selected edge; ``remaining`` = selected."""
     selected = chunk.state["selected"]
+    # Gather, then convert: converting all of ``degree_in`` would cost O(n) per chunk.
     weight = np.where(
-        selected, 1.0 / np.log(degree_in.astype(np.int64)[chunk.ratee] + column_offset), 0.0)
+        selected, 1.0 / np.log(degree_in[chunk.ratee].astype(np.int64) + column_offset), 0.0)
     return chunk.with_state(peel_weight=weight, remaining=selected.copy())
 
 
