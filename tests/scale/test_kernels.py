@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -78,3 +79,52 @@ def test_partials_travel_as_the_touched_entries_and_combine_to_the_dense_result(
         expected = combine([fn(dataclasses.replace(c, touched=None), *args) for c in chunks])
         for g, e in zip(got, expected, strict=True):
             assert np.array_equal(g, e)
+
+
+def test_int32_chunk_indices_give_the_same_pair_keys_as_int64_past_the_int32_range() -> None:
+    # low * n exceeds 2**31 here: keys must be formed in 64 bits whatever the chunk stores.
+    n = 100_000
+    rater = np.array([99_990, 5, 99_999, 70_000, 99_990])
+    ratee = np.array([99_999, 99_998, 99_990, 99_997, 99_999])
+    rating = np.array([1.0, 1.0, 1.0, -1.0, 1.0])
+    wide = k.EdgeChunk(rater, ratee, rating, None)
+    narrow = k.EdgeChunk(rater.astype(np.int32), ratee.astype(np.int32), rating, None)
+    assert int(narrow.rater.max()) * n > 2**31
+    assert k.positive_pair_keys(narrow, n).tolist() == k.positive_pair_keys(wide, n).tolist()
+    assert k.positive_pair_keys(narrow, n).tolist() == [5 * n + 99_998, 99_990 * n + 99_999]
+    link = k.link_keys(np.array([[99_999, 99_990]]), n)
+    assert k.linked_edges(narrow.rater, narrow.ratee, link, n).tolist() == [
+        True, False, True, False, True]
+    selected = k.fraudar_select(narrow, n, positive_only=True).state["selected"]
+    # One of the repeated pair (99_990 -> 99_999) is selected, not both.
+    assert selected.tolist() == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_burst_edges_over_local_ratee_positions_equal_the_global_ones(seed: int) -> None:
+    from bonafide.reputation import distributed as d
+
+    graph = random_graph(seed, n=3000, m=2500)
+    assert graph.timestamp is not None
+    whole = k.EdgeChunk(graph.rater.astype(np.int32), graph.ratee.astype(np.int32),
+                        graph.rating, graph.timestamp)
+    for chunk in (d._concat(part) for part in k.split_by_ratee(whole, 4)):
+        assert chunk.touched is not None and chunk.local is not None
+        ts_min = float(graph.timestamp.min())
+        local = d._burst_update(chunk, ts_min, graph.n_accounts, 0.5).state["burst_raw"]
+        glob = d._burst_update(dataclasses.replace(chunk, touched=None, local=None), ts_min,
+                               graph.n_accounts, 0.5).state["burst_raw"]
+        assert np.array_equal(local, glob)
+
+
+@pytest.mark.parametrize("key_blocks", [1, 3, 8])
+def test_ring_stage_over_key_ranges_gives_ring_suspicion_exactly(key_blocks: int) -> None:
+    from bonafide.reputation import distributed as d
+
+    graph = random_graph(11, n=120, m=400)
+    whole = k.EdgeChunk(graph.rater.astype(np.int32), graph.ratee.astype(np.int32),
+                        graph.rating, None)
+    runner = d.LocalRunner(k.split_by_ratee(whole, 5))
+    got = d._ring_stage(runner, graph.n_accounts, degree_max=8, key_blocks=key_blocks)
+    assert (got == ring_suspicion(graph, degree_max=8)).all()
+    assert got.max() > 0  # the graph has triangles among small accounts
