@@ -128,3 +128,21 @@ def test_ring_stage_over_key_ranges_gives_ring_suspicion_exactly(key_blocks: int
     got = d._ring_stage(runner, graph.n_accounts, degree_max=8, key_blocks=key_blocks)
     assert (got == ring_suspicion(graph, degree_max=8)).all()
     assert got.max() > 0  # the graph has triangles among small accounts
+
+
+@pytest.mark.parametrize("spread", [1, 3, 1000])  # dense ids use tables, sparse ones search
+def test_integer_ids_index_the_same_through_tables_or_sorted_search(spread: int) -> None:
+    from bonafide.reputation import distributed as d
+
+    rng = np.random.default_rng(spread)
+    ids = np.sort(rng.choice(np.arange(5, 5 + 400 * spread), 400, replace=False))
+    raws = [d.RawPiece(rng.choice(ids, 300), rng.choice(ids, 300), np.zeros(300), None)
+            for _ in range(3)]
+    accounts = d._sorted_ids(d._union_ids([d._piece_ids(r) for r in raws]))
+    every = np.concatenate([np.concatenate([r.rater, r.ratee]) for r in raws])
+    assert accounts.tolist() == np.unique(every).tolist()
+    for raw in raws:
+        chunk = d._index_piece(raw, accounts)
+        assert chunk.rater.dtype == np.int32
+        assert (accounts[chunk.rater] == raw.rater).all()
+        assert (accounts[chunk.ratee] == raw.ratee).all()

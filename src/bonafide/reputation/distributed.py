@@ -43,8 +43,13 @@ Progress = Callable[[str], None]
 FAN_IN = 8  # partial results summed per reduction task
 ROWS_PER_PART = 2_000_000  # edges per partition after the shuffle (memory per task)
 PARTS_MAX = 4096
+# Rows read by one task. The ratee shuffle runs one small task per (piece, partition) pair, so
+# pieces much smaller than partitions make it quadratic: at 10^8 ratings, 1 M-row pieces meant
+# 100 x 50 = 5,000 such tasks, 5 M-row pieces 1,000.
+ROWS_PER_PIECE = 5_000_000
 REQUIRED_COLUMNS = ("rater", "ratee", "rating")
 INT32_ACCOUNTS_MAX = 2**31 - 1
+DENSE_RANGE_FACTOR = 4  # integer ids spanning at most this many times their count use tables
 
 
 class Runner(Protocol):
@@ -345,8 +350,9 @@ class RawPiece:
     error: tuple[str, str] | None = None
 
 
-def list_pieces(path: Path, *, row_groups_per_piece: int = 1) -> list[Piece]:
-    """The pieces of ``path``: each row group of each Parquet file, or one CSV file.
+def list_pieces(path: Path, *, rows_per_piece: int = 1) -> list[Piece]:
+    """The pieces of ``path``: runs of consecutive row groups of each Parquet file holding at
+    least ``rows_per_piece`` rows (the last run of a file may hold fewer), or one CSV file.
 
     A directory is read as every ``*.parquet`` file in it (sorted by name, recursively).
     """
@@ -366,12 +372,19 @@ def list_pieces(path: Path, *, row_groups_per_piece: int = 1) -> list[Piece]:
             pieces.append(Piece(str(file), None))
             continue
         try:
-            count = pq.ParquetFile(file).metadata.num_row_groups
+            metadata = pq.ParquetFile(file).metadata
         except Exception as error:  # pyarrow raises several types for a corrupt footer
             raise Rejected("input_malformed", f"{file}: {error}") from None
-        for start in range(0, count, row_groups_per_piece):
-            stop = min(start + row_groups_per_piece, count)
-            pieces.append(Piece(str(file), tuple(range(start, stop))))
+        run: list[int] = []
+        rows = 0
+        for group in range(metadata.num_row_groups):
+            run.append(group)
+            rows += metadata.row_group(group).num_rows
+            if rows >= rows_per_piece:
+                pieces.append(Piece(str(file), tuple(run)))
+                run, rows = [], 0
+        if run:
+            pieces.append(Piece(str(file), tuple(run)))
     return pieces
 
 
@@ -465,8 +478,25 @@ def _union_ids(parts: Sequence[Any]) -> Any:
     import pyarrow.compute as pc
 
     if all(isinstance(p, np.ndarray) for p in parts):
+        present = [p for p in parts if p.size]
+        low = min((int(p[0]) for p in present), default=0)  # parts are sorted
+        high = max((int(p[-1]) for p in present), default=-1)
+        total = sum(p.shape[0] for p in present)
+        if _dense(low, high, total):
+            # Dense non-negative ids (the usual database keys): a presence table is O(ids),
+            # where sorting the concatenated parts is O(ids log ids).
+            seen = np.zeros(high - low + 1, dtype=bool)
+            for part in present:
+                seen[part - low] = True
+            ids: IndexArray = np.flatnonzero(seen) + low
+            return ids
         return np.unique(np.concatenate(list(parts)))
     return pc.unique(pa.concat_arrays([_as_text(p) for p in parts]))
+
+
+def _dense(low: int, high: int, count: int) -> bool:
+    """Whether integer ids in ``low .. high`` are few enough gaps for a table over the range."""
+    return 0 <= low <= high and high - low + 1 <= DENSE_RANGE_FACTOR * max(count, 1)
 
 
 def _sorted_ids(ids: Any) -> Any:
@@ -485,6 +515,14 @@ def _index_piece(raw: RawPiece, accounts: Any) -> EdgeChunk:
     kind = np.int32 if len(accounts) < INT32_ACCOUNTS_MAX else np.int64
     if isinstance(accounts, np.ndarray):
         # Every piece had integer ids, so every id is in the sorted ``accounts``.
+        low, high = (int(accounts[0]), int(accounts[-1])) if accounts.size else (0, -1)
+        if _dense(low, high, accounts.shape[0]):
+            # A position table over the id range: one gather per edge, where a binary search
+            # into millions of accounts misses the caches about log2(n) times.
+            table = np.zeros(high - low + 1, dtype=kind)
+            table[accounts - low] = np.arange(accounts.shape[0], dtype=kind)
+            return EdgeChunk(table[raw.rater - low], table[raw.ratee - low], raw.rating,
+                             raw.timestamp)
         rater = np.searchsorted(accounts, raw.rater).astype(kind)
         ratee = np.searchsorted(accounts, raw.ratee).astype(kind)
         return EdgeChunk(rater, ratee, raw.rating, raw.timestamp)
@@ -547,7 +585,7 @@ def read_partitioned(
     codes as the in-process reader for malformed input.
     """
     say = progress or (lambda message: None)
-    pieces = list_pieces(path)
+    pieces = list_pieces(path, rows_per_piece=ROWS_PER_PIECE)
     say(f"reading {len(pieces)} pieces")
     raws: Any
     if client is None:
@@ -708,12 +746,12 @@ def _default_stages(
     key = None if links is None else k.link_keys(np.asarray(links, np.int64).reshape(-1, 2), n)
     runner.update(_linked_update, None if key is None else runner.broadcast(key), n)
     say("dense blocks")
-    block_account = _fraudar_stage(runner, n, p)
+    block_account, strengths = _fraudar_stage(runner, n, p)
     linked_sum = np.zeros(n)
     if key is not None:
         (linked_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "linked", n)
     # The factors of ``keep`` known now, so FRAUDAR's per-edge state is freed before rings.
-    runner.update(_keep_before_rings)
+    runner.update(_keep_before_rings, runner.broadcast(strengths))
     say("rings")
     ring = k.floor_signal(_ring_stage(runner, n), p.signal_floor)
     runner.update(_keep_update, runner.broadcast(ring), runner.broadcast(hired))
@@ -764,17 +802,18 @@ def _hired_like_update(chunk: EdgeChunk, first: FloatArray | None) -> EdgeChunk:
         chunk, first, young_seconds=30 * DAY_SECONDS, extreme_min=0.99))
 
 
-def _keep_before_rings(chunk: EdgeChunk) -> EdgeChunk:
+def _keep_before_rings(chunk: EdgeChunk, strengths: FloatArray) -> EdgeChunk:
     """The first factors of ``keep`` (burst, block, link), in ``score_graph``'s order, and the
     chunk without the per-edge state they came from: per-edge state is most of a worker's
-    memory, and the ring stage needs room."""
+    memory, and the ring stage needs room. ``strengths`` maps ``block_code`` to strength."""
     s = chunk.state
-    keep = (1.0 - s["burst_raw"]) * (1.0 - s["block_edge"]) * (1.0 - s.get("linked", 0.0))
+    block_edge = strengths[s["block_code"]]
+    keep = (1.0 - s["burst_raw"]) * (1.0 - block_edge) * (1.0 - s.get("linked", 0.0))
     rest = {name: values for name, values in s.items() if name not in _SPENT_BEFORE_RINGS}
     return dataclasses.replace(chunk, state={**rest, "keep_partial": keep})
 
 
-_SPENT_BEFORE_RINGS = ("burst_raw", "block_edge", "linked", "selected", "peel_weight",
+_SPENT_BEFORE_RINGS = ("burst_raw", "block_code", "linked", "selected", "peel_weight",
                        "remaining")
 
 
@@ -860,13 +899,19 @@ def _degree_of(graph: k.Oriented) -> FloatArray:
     return graph.degree
 
 
-def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> FloatArray:
-    """FRAUDAR: selection and weights per chunk, then peeling rounds of map + reduce."""
+def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> tuple[FloatArray, FloatArray]:
+    """FRAUDAR: selection and weights per chunk, then peeling rounds of map + reduce.
+
+    Returns the block signal per account and the strength of each block code (see
+    ``kernels.block_remove``; code 0 is "in no block", strength 0).
+    """
+    assert p.blocks_max < 256, "block codes are one byte per edge"
     runner.update(k.fraudar_select, n, positive_only=True)
     (degree_in,) = runner.reduce(k.selected_in_degree_partial, k.combine_sum, n)
     runner.update(k.fraudar_weigh, runner.broadcast(degree_in), column_offset=5.0)
     runner.update(_drop, "selected")  # ``remaining`` took its place
     block_account = np.zeros(n)
+    strengths = [0.0]
     runner.update(_block_start)
     for _ in range(p.blocks_max):
         remaining_rater, remaining_ratee = runner.reduce(k.alive_partial, k.combine_sum, n)
@@ -878,13 +923,14 @@ def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> FloatArray:
         strength = 1.0 - p.block_ratio_min / ratio if ratio >= p.block_ratio_min else 0.0
         if strength > 0:
             block_account = np.maximum(block_account, np.where(raters, strength, 0.0))
+        strengths.append(strength)
         runner.update(k.block_remove, runner.broadcast(raters), runner.broadcast(ratees),
-                      strength, positive_only=True)
-    return block_account
+                      len(strengths) - 1, np.array(strengths), positive_only=True)
+    return block_account, np.array(strengths)
 
 
 def _block_start(chunk: EdgeChunk) -> EdgeChunk:
-    return chunk.with_state(block_edge=np.zeros(chunk.n_ratings))
+    return chunk.with_state(block_code=np.zeros(chunk.n_ratings, dtype=np.uint8))
 
 
 def _peel_stage(

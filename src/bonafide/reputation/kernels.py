@@ -611,19 +611,35 @@ def peel_step(
 
 
 def block_remove(
-    chunk: EdgeChunk, raters: BoolArray, ratees: BoolArray, strength: float, *,
-    positive_only: bool,
+    chunk: EdgeChunk, raters: BoolArray, ratees: BoolArray, code: int,
+    strengths: FloatArray, *, positive_only: bool,
 ) -> EdgeChunk:
-    """Drop a found block's edges from ``remaining``; raise ``block_edge`` to its strength
-    on every eligible rating inside it (repeats of a pair included)."""
+    """Drop found block number ``code``'s edges from ``remaining``; raise each eligible rating
+    inside it (repeats of a pair included) to the block's strength ``strengths[code]``.
+
+    A rating's block strength is stored as ``block_code``, an index into ``strengths``
+    (``strengths[0] = 0``: no block), one byte per edge instead of a float64: the float is
+    ``strengths[block_code]``, exactly. A rating keeps its code when the new block is not
+    stronger, so the strength is the largest over the blocks holding it.
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0, 0]), np.array([1, 2]), np.ones(2), None,
+    ...               {"remaining": np.ones(2, bool), "block_code": np.zeros(2, np.uint8)})
+    >>> yes, no = np.array([True, False, False]), np.array([False, True, False])
+    >>> after = block_remove(c, yes, no, 1, np.array([0.0, 0.4]), positive_only=True)
+    >>> after.state["remaining"].tolist(), after.state["block_code"].tolist()
+    ([False, True], [1, 0])
+    """
+    assert 0 < code < 256 and strengths.shape[0] > code
     eligible = chunk.rating > 0 if positive_only else np.ones(chunk.n_ratings, dtype=bool)
     inside = raters[chunk.rater] & ratees[chunk.ratee]
     remaining = chunk.state["remaining"] & ~inside
-    block_edge = chunk.state.get("block_edge", np.zeros(chunk.n_ratings))
-    if strength > 0:
-        block_edge = np.maximum(block_edge,
-                                np.where(inside & eligible, strength, 0.0))
-    return chunk.with_state(remaining=remaining, block_edge=block_edge)
+    block_code = chunk.state["block_code"]
+    if strengths[code] > 0:
+        stronger = inside & eligible & (strengths[block_code] < strengths[code])
+        block_code = np.where(stronger, np.uint8(code), block_code)
+    return chunk.with_state(remaining=remaining, block_code=block_code)
 
 
 # --------------------------------------------------------------- trust and reputation sums
