@@ -146,3 +146,28 @@ def test_integer_ids_index_the_same_through_tables_or_sorted_search(spread: int)
         assert chunk.rater.dtype == np.int32
         assert (accounts[chunk.rater] == raw.rater).all()
         assert (accounts[chunk.ratee] == raw.ratee).all()
+
+
+def test_float32_star_ratings_give_the_same_kernel_results_as_float64() -> None:
+    from bonafide.reputation import distributed as d
+
+    graph = random_graph(5, n=200, m=3000)
+    assert graph.timestamp is not None
+    narrow = d._narrow(graph.rating)
+    assert narrow.dtype == np.float32  # the test graph's ratings are multiples of 1/2
+    wide = k.EdgeChunk(graph.rater, graph.ratee, graph.rating, graph.timestamp,
+                       {"keep": np.linspace(0.0, 1.0, graph.n_ratings)})
+    thin = dataclasses.replace(wide, rating=narrow)
+    first = np.full(graph.n_accounts, float(graph.timestamp.min()))
+    for threshold in (0.0, 0.3, -0.2):
+        for a, b in zip(k.outcomes(thin.rating, threshold), k.outcomes(wide.rating, threshold),
+                        strict=True):
+            assert a.dtype == np.float64 and np.array_equal(a, b)
+    for extreme in (0.99, 0.5, 0.4999999):
+        assert np.array_equal(
+            k.hired_like_edges(thin, first, young_seconds=40 * 86_400.0, extreme_min=extreme),
+            k.hired_like_edges(wide, first, young_seconds=40 * 86_400.0, extreme_min=extreme))
+    weight = np.linspace(0.1, 1.0, graph.n_accounts)
+    for a, b in zip(k.trust_partial(thin, weight, graph.n_accounts, 0.0),
+                    k.trust_partial(wide, weight, graph.n_accounts, 0.0), strict=True):
+        assert np.array_equal(a, b)

@@ -213,8 +213,14 @@ class DaskRunner:
         return runner
 
     def _concat_splits(self, splits: Sequence[Any], parts: int) -> list[Any]:
+        # Partitions are placed round-robin over the workers: left to the scheduler, one worker
+        # of two took 2/3 of the partitions at 10^8 ratings (and with them 2/3 of the memory);
+        # every later task follows its partition.
+        workers = sorted(self.client.scheduler_info()["workers"])
         return [
-            self._submit(_concat, *[self._submit(operator.getitem, s, j) for s in splits])
+            self.client.submit(_concat, *[self._submit(operator.getitem, s, j) for s in splits],
+                               pure=False, workers=[workers[j % len(workers)]],
+                               allow_other_workers=True)
             for j in range(parts)
         ]
 
@@ -313,7 +319,12 @@ def open_cluster(
 
     The local cluster has ``n_workers`` single-threaded workers (NumPy kernels release the GIL
     little, so processes beat threads), each limited to ``memory_limit``, and no dashboard.
+    Its scheduler does not steal work: partitions are placed evenly once (after the shuffle)
+    and every later task runs where its partition is. With stealing on, an idle worker took
+    tasks and with them their partitions, and at 10^8 ratings one worker ended up holding 3.1
+    of the 5.3 GB of edge state (and paid for the transfers).
     """
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -321,9 +332,10 @@ def open_cluster(
             yield client
         return
     # Dashboards on port 0: a busy 8787 would otherwise warn (warnings are errors in tests).
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=n_workers, threads_per_worker=1, processes=processes,
-        memory_limit=memory_limit, dashboard_address=":0", worker_dashboard_address=":0")
+    with dask.config.set({"distributed.scheduler.work-stealing": False}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=n_workers, threads_per_worker=1, processes=processes,
+            memory_limit=memory_limit, dashboard_address=":0", worker_dashboard_address=":0")
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
 
@@ -521,16 +533,27 @@ def _index_piece(raw: RawPiece, accounts: Any) -> EdgeChunk:
             # into millions of accounts misses the caches about log2(n) times.
             table = np.zeros(high - low + 1, dtype=kind)
             table[accounts - low] = np.arange(accounts.shape[0], dtype=kind)
-            return EdgeChunk(table[raw.rater - low], table[raw.ratee - low], raw.rating,
-                             raw.timestamp)
+            return EdgeChunk(table[raw.rater - low], table[raw.ratee - low],
+                             _narrow(raw.rating), raw.timestamp)
         rater = np.searchsorted(accounts, raw.rater).astype(kind)
         ratee = np.searchsorted(accounts, raw.ratee).astype(kind)
-        return EdgeChunk(rater, ratee, raw.rating, raw.timestamp)
+        return EdgeChunk(rater, ratee, _narrow(raw.rating), raw.timestamp)
     rater = np.asarray(pc.index_in(_as_text(raw.rater), value_set=accounts).to_numpy(),
                        dtype=kind)
     ratee = np.asarray(pc.index_in(_as_text(raw.ratee), value_set=accounts).to_numpy(),
                        dtype=kind)
-    return EdgeChunk(rater, ratee, raw.rating, raw.timestamp)
+    return EdgeChunk(rater, ratee, _narrow(raw.rating), raw.timestamp)
+
+
+def _narrow(rating: FloatArray) -> k.ChunkRating:
+    """``rating`` as float32 when that holds every value exactly (scaled star ratings: -1, -0.5,
+    0, 0.5, 1), else unchanged: 4 bytes per edge less, the same float64 values in every kernel.
+
+    >>> _narrow(np.array([-1.0, 0.5])).dtype, _narrow(np.array([0.1])).dtype
+    (dtype('float32'), dtype('float64'))
+    """
+    narrow = rating.astype(np.float32)
+    return narrow if np.array_equal(narrow, rating) else rating
 
 
 def _index_split(raw: RawPiece, accounts: Any, parts: int) -> list[EdgeChunk]:

@@ -34,6 +34,9 @@ FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.int64]
 # A chunk's account indices: int32 while the accounts fit (half the memory), else int64.
 ChunkIndex = NDArray[np.signedinteger[Any]]
+# A chunk's ratings: float32 when that holds every value exactly (star ratings do), else
+# float64. Kernels compute in float64 (``outcomes`` widens; comparisons with 0 are exact).
+ChunkRating = NDArray[np.floating[Any]]
 BoolArray = NDArray[np.bool_]
 Partial = tuple[Any, ...]
 
@@ -56,7 +59,7 @@ class EdgeChunk:
 
     rater: ChunkIndex
     ratee: ChunkIndex
-    rating: FloatArray
+    rating: ChunkRating
     timestamp: FloatArray | None
     state: dict[str, NDArray[Any]] = field(default_factory=dict)
     touched: IndexArray | None = None  # sorted accounts the chunk's edges name, when known
@@ -337,7 +340,8 @@ def hired_like_edges(chunk: EdgeChunk, first: FloatArray, *, young_seconds: floa
     if chunk.timestamp is None:
         return np.zeros(chunk.n_ratings, dtype=bool)
     young = chunk.timestamp - first[chunk.ratee] < young_seconds
-    result: BoolArray = young & (np.abs(chunk.rating) >= extreme_min)
+    # In float64: a float32 rating compared with the float64 threshold, whatever its type.
+    result: BoolArray = young & (np.abs(np.asarray(chunk.rating, np.float64)) >= extreme_min)
     return result
 
 
@@ -645,7 +649,7 @@ def block_remove(
 # --------------------------------------------------------------- trust and reputation sums
 
 
-def outcomes(rating: FloatArray, threshold: float) -> tuple[FloatArray, FloatArray]:
+def outcomes(rating: ChunkRating, threshold: float) -> tuple[FloatArray, FloatArray]:
     """How good and how bad each rating is, in [0, 1] (see ``ScoreParams.threshold_good``).
 
     Examples
@@ -653,6 +657,7 @@ def outcomes(rating: FloatArray, threshold: float) -> tuple[FloatArray, FloatArr
     >>> [a.tolist() for a in outcomes(np.array([1.0, 0.5, -1.0]), 0.0)]
     [[1.0, 0.5, 0.0], [0.0, 0.0, 1.0]]
     """
+    rating = np.asarray(rating, dtype=np.float64)  # float32 chunks: the same float64 math
     good = np.clip((rating - threshold) / (1.0 - threshold), 0.0, 1.0)
     bad = np.clip((threshold - rating) / (1.0 + threshold), 0.0, 1.0)
     return good, bad
