@@ -144,6 +144,7 @@ class DaskRunner:
     def __init__(self, client: Any, chunks: Sequence[Any]) -> None:
         self.client = client
         self.chunks = list(chunks)
+        self.homes: list[str] | None = None  # the worker each chunk was placed on, if placed
         self.rounds = 0  # map + reduce round trips to the driver (for benchmarks)
 
     def _submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -162,7 +163,7 @@ class DaskRunner:
         self.chunks = [self._submit(operator.getitem, r, 0) for r in results]
         partials = [self._submit(operator.getitem, r, 1) for r in results]
         self.rounds += 1
-        return self._tree(partials, combine).result()  # type: ignore[no-any-return]
+        return self._reduce_chunks(partials, combine).result()  # type: ignore[no-any-return]
 
     def reduce(self, fn: Callable[..., Partial],
                combine: Callable[[Sequence[Partial]], Partial], *args: Any,
@@ -170,7 +171,7 @@ class DaskRunner:
         partials = [self._submit(_compact_partial, fn, c, *args, **kwargs)
                     for c in self.chunks]
         self.rounds += 1
-        return self._tree(partials, combine).result()  # type: ignore[no-any-return]
+        return self._reduce_chunks(partials, combine).result()  # type: ignore[no-any-return]
 
     def map_handles(self, fn: Callable[..., Any], *args: Any) -> list[Any]:
         return [self._submit(fn, c, *args) for c in self.chunks]
@@ -217,12 +218,25 @@ class DaskRunner:
         # of two took 2/3 of the partitions at 10^8 ratings (and with them 2/3 of the memory);
         # every later task follows its partition.
         workers = sorted(self.client.scheduler_info()["workers"])
+        self.homes = [workers[j % len(workers)] for j in range(parts)]
         return [
             self.client.submit(_concat, *[self._submit(operator.getitem, s, j) for s in splits],
-                               pure=False, workers=[workers[j % len(workers)]],
-                               allow_other_workers=True)
+                               pure=False, workers=[self.homes[j]], allow_other_workers=True)
             for j in range(parts)
         ]
+
+    def _reduce_chunks(self, partials: list[Any], combine: Callable[[Sequence[Any]], Any]) -> Any:
+        """Combine one partial per chunk: first on each chunk's worker (all of that worker's
+        partials in one task, so sparse partials never cross the network and each worker
+        builds one dense vector per position), then a tree over the workers' results."""
+        if self.homes is None or len(self.homes) != len(partials):
+            return self._tree(partials, combine)
+        local = []
+        for worker in dict.fromkeys(self.homes):
+            mine = [f for f, home in zip(partials, self.homes, strict=True) if home == worker]
+            local.append(self.client.submit(_combine, combine, *mine, pure=False,
+                                            workers=[worker], allow_other_workers=True))
+        return self._tree(local, combine)
 
     def _tree(self, futures: list[Any], combine: Callable[[Sequence[Any]], Any]) -> Any:
         while len(futures) > 1:
