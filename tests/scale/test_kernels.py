@@ -171,3 +171,18 @@ def test_float32_star_ratings_give_the_same_kernel_results_as_float64() -> None:
     for a, b in zip(k.trust_partial(thin, weight, graph.n_accounts, 0.0),
                     k.trust_partial(wide, weight, graph.n_accounts, 0.0), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_burst_edges_over_ratee_groups_equal_the_whole_graph_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    graph = random_graph(9, n=30, m=4000)
+    assert graph.timestamp is not None
+    ts = graph.timestamp - graph.timestamp.min()
+    ts[graph.ratee == 3] = 40 * 86_400.0 + np.arange(int((graph.ratee == 3).sum()))  # a burst
+    ts[(graph.ratee == 4) & (np.arange(4000) % 2 == 0)] = 10 * 86_400.0  # half a burst
+    args = dict(windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
+    whole = k.burst_edges(graph.ratee, ts, graph.n_accounts, **args)
+    monkeypatch.setattr(k, "BURST_SLICE_EDGES", 700)  # six groups of ratees
+    grouped = k.burst_edges(graph.ratee, ts, graph.n_accounts, **args)
+    assert whole.max() > 0 and np.array_equal(grouped, whole)

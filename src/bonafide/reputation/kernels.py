@@ -296,6 +296,26 @@ def burst_edges(
     (0.0, 0.1658)
     """
     m = ratee.shape[0]
+    if m > BURST_SLICE_EDGES:
+        # Everything here is per ratee, so groups of ratees can go one at a time: the same
+        # values, with temporaries (about 100 bytes per edge) for one group only.
+        result = np.empty(m)
+        bucket = (ratee % -(-m // BURST_SLICE_EDGES)).astype(np.int32)
+        for group in range(int(bucket.max()) + 1):
+            rows = np.flatnonzero(bucket == group)
+            result[rows] = _burst_edges_whole(ratee[rows], ts[rows], n, windows_seconds,
+                                              count_min, ratio_min)
+        return result
+    return _burst_edges_whole(ratee, ts, n, windows_seconds, count_min, ratio_min)
+
+
+BURST_SLICE_EDGES = 2_000_000
+
+
+def _burst_edges_whole(ratee: ChunkIndex, ts: FloatArray, n: int,
+                       windows_seconds: tuple[float, ...], count_min: float,
+                       ratio_min: float) -> FloatArray:
+    m = ratee.shape[0]
     result = np.zeros(m)
     if m == 0:
         return result
