@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -78,3 +79,110 @@ def test_partials_travel_as_the_touched_entries_and_combine_to_the_dense_result(
         expected = combine([fn(dataclasses.replace(c, touched=None), *args) for c in chunks])
         for g, e in zip(got, expected, strict=True):
             assert np.array_equal(g, e)
+
+
+def test_int32_chunk_indices_give_the_same_pair_keys_as_int64_past_the_int32_range() -> None:
+    # low * n exceeds 2**31 here: keys must be formed in 64 bits whatever the chunk stores.
+    n = 100_000
+    rater = np.array([99_990, 5, 99_999, 70_000, 99_990])
+    ratee = np.array([99_999, 99_998, 99_990, 99_997, 99_999])
+    rating = np.array([1.0, 1.0, 1.0, -1.0, 1.0])
+    wide = k.EdgeChunk(rater, ratee, rating, None)
+    narrow = k.EdgeChunk(rater.astype(np.int32), ratee.astype(np.int32), rating, None)
+    assert int(narrow.rater.max()) * n > 2**31
+    assert k.positive_pair_keys(narrow, n).tolist() == k.positive_pair_keys(wide, n).tolist()
+    assert k.positive_pair_keys(narrow, n).tolist() == [5 * n + 99_998, 99_990 * n + 99_999]
+    link = k.link_keys(np.array([[99_999, 99_990]]), n)
+    assert k.linked_edges(narrow.rater, narrow.ratee, link, n).tolist() == [
+        True, False, True, False, True]
+    selected = k.fraudar_select(narrow, n, positive_only=True).state["selected"]
+    # One of the repeated pair (99_990 -> 99_999) is selected, not both.
+    assert selected.tolist() == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_burst_edges_over_local_ratee_positions_equal_the_global_ones(seed: int) -> None:
+    from bonafide.reputation import distributed as d
+
+    graph = random_graph(seed, n=3000, m=2500)
+    assert graph.timestamp is not None
+    whole = k.EdgeChunk(graph.rater.astype(np.int32), graph.ratee.astype(np.int32),
+                        graph.rating, graph.timestamp)
+    for chunk in (d._concat(part) for part in k.split_by_ratee(whole, 4)):
+        assert chunk.touched is not None and chunk.local is not None
+        ts_min = float(graph.timestamp.min())
+        local = d._burst_update(chunk, ts_min, graph.n_accounts, 0.5).state["burst_raw"]
+        glob = d._burst_update(dataclasses.replace(chunk, touched=None, local=None), ts_min,
+                               graph.n_accounts, 0.5).state["burst_raw"]
+        assert np.array_equal(local, glob)
+
+
+@pytest.mark.parametrize("key_blocks", [1, 3, 8])
+def test_ring_stage_over_key_ranges_gives_ring_suspicion_exactly(key_blocks: int) -> None:
+    from bonafide.reputation import distributed as d
+
+    graph = random_graph(11, n=120, m=400)
+    whole = k.EdgeChunk(graph.rater.astype(np.int32), graph.ratee.astype(np.int32),
+                        graph.rating, None)
+    runner = d.LocalRunner(k.split_by_ratee(whole, 5))
+    got = d._ring_stage(runner, graph.n_accounts, degree_max=8, key_blocks=key_blocks)
+    assert (got == ring_suspicion(graph, degree_max=8)).all()
+    assert got.max() > 0  # the graph has triangles among small accounts
+
+
+@pytest.mark.parametrize("spread", [1, 3, 1000])  # dense ids use tables, sparse ones search
+def test_integer_ids_index_the_same_through_tables_or_sorted_search(spread: int) -> None:
+    from bonafide.reputation import distributed as d
+
+    rng = np.random.default_rng(spread)
+    ids = np.sort(rng.choice(np.arange(5, 5 + 400 * spread), 400, replace=False))
+    raws = [d.RawPiece(rng.choice(ids, 300), rng.choice(ids, 300), np.zeros(300), None)
+            for _ in range(3)]
+    accounts = d._sorted_ids(d._union_ids([d._piece_ids(r) for r in raws]))
+    every = np.concatenate([np.concatenate([r.rater, r.ratee]) for r in raws])
+    assert accounts.tolist() == np.unique(every).tolist()
+    for raw in raws:
+        chunk = d._index_piece(raw, accounts)
+        assert chunk.rater.dtype == np.int32
+        assert (accounts[chunk.rater] == raw.rater).all()
+        assert (accounts[chunk.ratee] == raw.ratee).all()
+
+
+def test_float32_star_ratings_give_the_same_kernel_results_as_float64() -> None:
+    from bonafide.reputation import distributed as d
+
+    graph = random_graph(5, n=200, m=3000)
+    assert graph.timestamp is not None
+    narrow = d._narrow(graph.rating)
+    assert narrow.dtype == np.float32  # the test graph's ratings are multiples of 1/2
+    wide = k.EdgeChunk(graph.rater, graph.ratee, graph.rating, graph.timestamp,
+                       {"keep": np.linspace(0.0, 1.0, graph.n_ratings)})
+    thin = dataclasses.replace(wide, rating=narrow)
+    first = np.full(graph.n_accounts, float(graph.timestamp.min()))
+    for threshold in (0.0, 0.3, -0.2):
+        for a, b in zip(k.outcomes(thin.rating, threshold), k.outcomes(wide.rating, threshold),
+                        strict=True):
+            assert a.dtype == np.float64 and np.array_equal(a, b)
+    for extreme in (0.99, 0.5, 0.4999999):
+        assert np.array_equal(
+            k.hired_like_edges(thin, first, young_seconds=40 * 86_400.0, extreme_min=extreme),
+            k.hired_like_edges(wide, first, young_seconds=40 * 86_400.0, extreme_min=extreme))
+    weight = np.linspace(0.1, 1.0, graph.n_accounts)
+    for a, b in zip(k.trust_partial(thin, weight, graph.n_accounts, 0.0),
+                    k.trust_partial(wide, weight, graph.n_accounts, 0.0), strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_burst_edges_over_ratee_groups_equal_the_whole_graph_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    graph = random_graph(9, n=30, m=4000)
+    assert graph.timestamp is not None
+    ts = graph.timestamp - graph.timestamp.min()
+    ts[graph.ratee == 3] = 40 * 86_400.0 + np.arange(int((graph.ratee == 3).sum()))  # a burst
+    ts[(graph.ratee == 4) & (np.arange(4000) % 2 == 0)] = 10 * 86_400.0  # half a burst
+    args = dict(windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
+    whole = k.burst_edges(graph.ratee, ts, graph.n_accounts, **args)
+    monkeypatch.setattr(k, "BURST_SLICE_EDGES", 700)  # six groups of ratees
+    grouped = k.burst_edges(graph.ratee, ts, graph.n_accounts, **args)
+    assert whole.max() > 0 and np.array_equal(grouped, whole)

@@ -43,7 +43,13 @@ Progress = Callable[[str], None]
 FAN_IN = 8  # partial results summed per reduction task
 ROWS_PER_PART = 2_000_000  # edges per partition after the shuffle (memory per task)
 PARTS_MAX = 4096
+# Rows read by one task. The ratee shuffle runs one small task per (piece, partition) pair, so
+# pieces much smaller than partitions make it quadratic: at 10^8 ratings, 1 M-row pieces meant
+# 100 x 50 = 5,000 such tasks, 5 M-row pieces 1,000.
+ROWS_PER_PIECE = 5_000_000
 REQUIRED_COLUMNS = ("rater", "ratee", "rating")
+INT32_ACCOUNTS_MAX = 2**31 - 1
+DENSE_RANGE_FACTOR = 4  # integer ids spanning at most this many times their count use tables
 
 
 class Runner(Protocol):
@@ -64,9 +70,12 @@ class Runner(Protocol):
                **kwargs: Any) -> Partial:
         """Combine ``fn(c, *args, **kwargs)`` over every chunk."""
 
-    def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
-                      *args: Any) -> Any:
-        """Like ``reduce``, but the result stays where it was combined (a handle to it)."""
+    def map_handles(self, fn: Callable[..., Any], *args: Any) -> list[Any]:
+        """Handles on ``fn(c, *args)`` for every chunk ``c``, left where they were computed."""
+
+    def combine_handles(self, handles: Sequence[Any],
+                        combine: Callable[[Sequence[Any]], Any]) -> Any:
+        """A handle on ``combine`` over the handles' values (a tree on a cluster), in order."""
 
     def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A handle on ``fn(*args)``, run where its handle arguments are."""
@@ -106,9 +115,12 @@ class LocalRunner:
                **kwargs: Any) -> Partial:
         return combine([fn(c, *args, **kwargs) for c in self.chunks])
 
-    def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
-                      *args: Any) -> Any:
-        return combine([fn(c, *args) for c in self.chunks])
+    def map_handles(self, fn: Callable[..., Any], *args: Any) -> list[Any]:
+        return [fn(c, *args) for c in self.chunks]
+
+    def combine_handles(self, handles: Sequence[Any],
+                        combine: Callable[[Sequence[Any]], Any]) -> Any:
+        return combine(list(handles))
 
     def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
         return fn(*args)
@@ -132,37 +144,58 @@ class DaskRunner:
     def __init__(self, client: Any, chunks: Sequence[Any]) -> None:
         self.client = client
         self.chunks = list(chunks)
+        self.homes: list[str] | None = None  # the worker each chunk was placed on, if placed
         self.rounds = 0  # map + reduce round trips to the driver (for benchmarks)
 
     def _submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         # pure=False: tasks are never deduplicated by hashing their (large) arguments.
         return self.client.submit(fn, *args, pure=False, **kwargs)
 
+    def _on_chunks(self, fn: Callable[..., Any], *args: Any, lead: tuple[Any, ...] = (),
+                   **kwargs: Any) -> list[Any]:
+        """``fn(*lead, chunk, *args, **kwargs)`` for every chunk, on the chunk's home worker if
+        it has one. Without the pin the scheduler moved tasks (and with them 76 MB partitions) to an
+        idle worker whenever it guessed the transfer cheaper than the queue: at 10^8 ratings one
+        worker ended up with 2.5 of the 3.8 GB of partitions during trust."""
+        if self.homes is None or len(self.homes) != len(self.chunks):
+            return [self._submit(fn, *lead, c, *args, **kwargs) for c in self.chunks]
+        return [self.client.submit(fn, *lead, c, *args, pure=False, workers=[home],
+                                   allow_other_workers=True, **kwargs)
+                for c, home in zip(self.chunks, self.homes, strict=True)]
+
     def broadcast(self, value: Any) -> Any:
         return self.client.scatter(value, broadcast=True, hash=False)
 
     def update(self, fn: Callable[..., EdgeChunk], *args: Any, **kwargs: Any) -> None:
-        self.chunks = [self._submit(fn, c, *args, **kwargs) for c in self.chunks]
+        self.chunks = self._on_chunks(fn, *args, **kwargs)
 
     def step(self, fn: Callable[..., tuple[EdgeChunk, Partial]],
              combine: Callable[[Sequence[Partial]], Partial], *args: Any) -> Partial:
-        results = [self._submit(_compact_step, fn, c, *args) for c in self.chunks]
+        results = self._on_chunks(_compact_step, *args, lead=(fn,))
         self.chunks = [self._submit(operator.getitem, r, 0) for r in results]
         partials = [self._submit(operator.getitem, r, 1) for r in results]
         self.rounds += 1
-        return self._tree(partials, combine).result()  # type: ignore[no-any-return]
+        return self._reduce_chunks(partials, combine).result()  # type: ignore[no-any-return]
 
     def reduce(self, fn: Callable[..., Partial],
                combine: Callable[[Sequence[Partial]], Partial], *args: Any,
                **kwargs: Any) -> Partial:
-        partials = [self._submit(_compact_partial, fn, c, *args, **kwargs)
-                    for c in self.chunks]
+        partials = self._on_chunks(_compact_partial, *args, lead=(fn,), **kwargs)
         self.rounds += 1
-        return self._tree(partials, combine).result()  # type: ignore[no-any-return]
+        return self._reduce_chunks(partials, combine).result()  # type: ignore[no-any-return]
 
-    def reduce_handle(self, fn: Callable[..., Any], combine: Callable[[Sequence[Any]], Any],
-                      *args: Any) -> Any:
-        return self._tree([self._submit(fn, c, *args) for c in self.chunks], combine)
+    def map_handles(self, fn: Callable[..., Any], *args: Any) -> list[Any]:
+        return self._on_chunks(fn, *args)
+
+    def combine_handles(self, handles: Sequence[Any],
+                        combine: Callable[[Sequence[Any]], Any]) -> Any:
+        futures = list(handles)
+        assert futures, "a combination needs at least one handle"
+        # Plain values (not partial tuples): ``_combine``'s sparse check would walk them.
+        while len(futures) > 1:
+            futures = [self._submit(_combine_values, combine, *futures[i:i + FAN_IN])
+                       for i in range(0, len(futures), FAN_IN)]
+        return self._submit(_combine_values, combine, futures[0])
 
     def apply(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self._submit(fn, *args)
@@ -181,10 +214,40 @@ class DaskRunner:
 
     def shuffle_by_ratee(self, parts: int) -> None:
         splits = [self._submit(k.split_by_ratee, c, parts) for c in self.chunks]
-        self.chunks = [
-            self._submit(_concat, *[self._submit(operator.getitem, s, j) for s in splits])
+        self.chunks = self._concat_splits(splits, parts)
+
+    @classmethod
+    def from_splits(cls, client: Any, splits: Sequence[Any], parts: int) -> DaskRunner:
+        """A runner whose chunks are part ``j`` of every split (futures of chunk lists), in
+        order: the second half of ``shuffle_by_ratee``."""
+        runner = cls(client, [])
+        runner.chunks = runner._concat_splits(splits, parts)
+        return runner
+
+    def _concat_splits(self, splits: Sequence[Any], parts: int) -> list[Any]:
+        # Partitions are placed round-robin over the workers: left to the scheduler, one worker
+        # of two took 2/3 of the partitions at 10^8 ratings (and with them 2/3 of the memory);
+        # every later task follows its partition.
+        workers = sorted(self.client.scheduler_info()["workers"])
+        self.homes = [workers[j % len(workers)] for j in range(parts)]
+        return [
+            self.client.submit(_concat, *[self._submit(operator.getitem, s, j) for s in splits],
+                               pure=False, workers=[self.homes[j]], allow_other_workers=True)
             for j in range(parts)
         ]
+
+    def _reduce_chunks(self, partials: list[Any], combine: Callable[[Sequence[Any]], Any]) -> Any:
+        """Combine one partial per chunk: first on each chunk's worker (all of that worker's
+        partials in one task, so sparse partials never cross the network and each worker
+        builds one dense vector per position), then a tree over the workers' results."""
+        if self.homes is None or len(self.homes) != len(partials):
+            return self._tree(partials, combine)
+        local = []
+        for worker in dict.fromkeys(self.homes):
+            mine = [f for f, home in zip(partials, self.homes, strict=True) if home == worker]
+            local.append(self.client.submit(_combine, combine, *mine, pure=False,
+                                            workers=[worker], allow_other_workers=True))
+        return self._tree(local, combine)
 
     def _tree(self, futures: list[Any], combine: Callable[[Sequence[Any]], Any]) -> Any:
         while len(futures) > 1:
@@ -254,6 +317,10 @@ def _combine(combine: Callable[[Sequence[Any]], Any], *parts: Any) -> Any:
     return tuple(result)
 
 
+def _combine_values(combine: Callable[[Sequence[Any]], Any], *values: Any) -> Any:
+    return combine(list(values))
+
+
 def _fold_all(values: Sequence[Any], fold: Any) -> Any:
     total = values[0]
     for value in values[1:]:
@@ -277,7 +344,12 @@ def open_cluster(
 
     The local cluster has ``n_workers`` single-threaded workers (NumPy kernels release the GIL
     little, so processes beat threads), each limited to ``memory_limit``, and no dashboard.
+    Its scheduler does not steal work: partitions are placed evenly once (after the shuffle)
+    and every later task runs where its partition is. With stealing on, an idle worker took
+    tasks and with them their partitions, and at 10^8 ratings one worker ended up holding 3.1
+    of the 5.3 GB of edge state (and paid for the transfers).
     """
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -285,9 +357,10 @@ def open_cluster(
             yield client
         return
     # Dashboards on port 0: a busy 8787 would otherwise warn (warnings are errors in tests).
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=n_workers, threads_per_worker=1, processes=processes,
-        memory_limit=memory_limit, dashboard_address=":0", worker_dashboard_address=":0")
+    with dask.config.set({"distributed.scheduler.work-stealing": False}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=n_workers, threads_per_worker=1, processes=processes,
+            memory_limit=memory_limit, dashboard_address=":0", worker_dashboard_address=":0")
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
 
@@ -314,8 +387,9 @@ class RawPiece:
     error: tuple[str, str] | None = None
 
 
-def list_pieces(path: Path, *, row_groups_per_piece: int = 1) -> list[Piece]:
-    """The pieces of ``path``: each row group of each Parquet file, or one CSV file.
+def list_pieces(path: Path, *, rows_per_piece: int = 1) -> list[Piece]:
+    """The pieces of ``path``: runs of consecutive row groups of each Parquet file holding at
+    least ``rows_per_piece`` rows (the last run of a file may hold fewer), or one CSV file.
 
     A directory is read as every ``*.parquet`` file in it (sorted by name, recursively).
     """
@@ -335,12 +409,19 @@ def list_pieces(path: Path, *, row_groups_per_piece: int = 1) -> list[Piece]:
             pieces.append(Piece(str(file), None))
             continue
         try:
-            count = pq.ParquetFile(file).metadata.num_row_groups
+            metadata = pq.ParquetFile(file).metadata
         except Exception as error:  # pyarrow raises several types for a corrupt footer
             raise Rejected("input_malformed", f"{file}: {error}") from None
-        for start in range(0, count, row_groups_per_piece):
-            stop = min(start + row_groups_per_piece, count)
-            pieces.append(Piece(str(file), tuple(range(start, stop))))
+        run: list[int] = []
+        rows = 0
+        for group in range(metadata.num_row_groups):
+            run.append(group)
+            rows += metadata.row_group(group).num_rows
+            if rows >= rows_per_piece:
+                pieces.append(Piece(str(file), tuple(run)))
+                run, rows = [], 0
+        if run:
+            pieces.append(Piece(str(file), tuple(run)))
     return pieces
 
 
@@ -381,7 +462,7 @@ def read_piece(piece: Piece, rating_min: float, rating_max: float) -> RawPiece:
         column = table.column(name)
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
             return failed("input_not_numeric", f"column {name} holds non-numeric values")
-        numeric[name] = np.asarray(column.cast(pa.float64()).to_numpy(), dtype=np.float64)
+        numeric[name] = _owned(column.cast(pa.float64()).to_numpy(), np.float64)
     rating = numeric["rating"]
     if np.any(~np.isfinite(rating)) or np.any((rating < rating_min) | (rating > rating_max)):
         return failed("rating_outside_scale",
@@ -394,11 +475,18 @@ def read_piece(piece: Piece, rating_min: float, rating_max: float) -> RawPiece:
     columns = [table.column("rater"), table.column("ratee")]
     if all(pa.types.is_integer(c.type) for c in columns):
         # Integer ids stay integers: sorting and searching them is far cheaper than strings.
-        rater, ratee = (np.asarray(c.cast(pa.int64()).to_numpy(), dtype=np.int64)
-                        for c in columns)
+        rater, ratee = (_owned(c.cast(pa.int64()).to_numpy(), np.int64) for c in columns)
         return RawPiece(rater, ratee, scaled, timestamp)
     rater, ratee = (c.cast(pa.string()).combine_chunks() for c in columns)
     return RawPiece(rater, ratee, scaled, timestamp)
+
+
+def _owned(values: Any, kind: Any) -> Any:
+    """A NumPy-owned copy of an Arrow-backed array. Arrow's allocator (mimalloc) keeps what it
+    once held for reuse instead of returning it to the system; a worker holding every piece's
+    columns in Arrow buffers until the shuffle kept that high-water mark (0.45 GB per worker at
+    30 M ratings) resident for the whole run."""
+    return np.array(values, dtype=kind, copy=True)
 
 
 def _piece_summary(raw: RawPiece) -> tuple[int, bool, tuple[str, str] | None]:
@@ -427,8 +515,25 @@ def _union_ids(parts: Sequence[Any]) -> Any:
     import pyarrow.compute as pc
 
     if all(isinstance(p, np.ndarray) for p in parts):
+        present = [p for p in parts if p.size]
+        low = min((int(p[0]) for p in present), default=0)  # parts are sorted
+        high = max((int(p[-1]) for p in present), default=-1)
+        total = sum(p.shape[0] for p in present)
+        if _dense(low, high, total):
+            # Dense non-negative ids (the usual database keys): a presence table is O(ids),
+            # where sorting the concatenated parts is O(ids log ids).
+            seen = np.zeros(high - low + 1, dtype=bool)
+            for part in present:
+                seen[part - low] = True
+            ids: IndexArray = np.flatnonzero(seen) + low
+            return ids
         return np.unique(np.concatenate(list(parts)))
     return pc.unique(pa.concat_arrays([_as_text(p) for p in parts]))
+
+
+def _dense(low: int, high: int, count: int) -> bool:
+    """Whether integer ids in ``low .. high`` are few enough gaps for a table over the range."""
+    return 0 <= low <= high and high - low + 1 <= DENSE_RANGE_FACTOR * max(count, 1)
 
 
 def _sorted_ids(ids: Any) -> Any:
@@ -442,16 +547,44 @@ def _sorted_ids(ids: Any) -> Any:
 def _index_piece(raw: RawPiece, accounts: Any) -> EdgeChunk:
     import pyarrow.compute as pc
 
+    # Chunks store account indices as int32 while they fit: a third less memory per edge than
+    # int64 (the kernels widen wherever they form pair keys).
+    kind = np.int32 if len(accounts) < INT32_ACCOUNTS_MAX else np.int64
     if isinstance(accounts, np.ndarray):
         # Every piece had integer ids, so every id is in the sorted ``accounts``.
-        rater = np.searchsorted(accounts, raw.rater).astype(np.int64)
-        ratee = np.searchsorted(accounts, raw.ratee).astype(np.int64)
-        return EdgeChunk(rater, ratee, raw.rating, raw.timestamp)
+        low, high = (int(accounts[0]), int(accounts[-1])) if accounts.size else (0, -1)
+        if _dense(low, high, accounts.shape[0]):
+            # A position table over the id range: one gather per edge, where a binary search
+            # into millions of accounts misses the caches about log2(n) times.
+            table = np.zeros(high - low + 1, dtype=kind)
+            table[accounts - low] = np.arange(accounts.shape[0], dtype=kind)
+            return EdgeChunk(table[raw.rater - low], table[raw.ratee - low],
+                             _narrow(raw.rating), raw.timestamp)
+        rater = np.searchsorted(accounts, raw.rater).astype(kind)
+        ratee = np.searchsorted(accounts, raw.ratee).astype(kind)
+        return EdgeChunk(rater, ratee, _narrow(raw.rating), raw.timestamp)
     rater = np.asarray(pc.index_in(_as_text(raw.rater), value_set=accounts).to_numpy(),
-                       dtype=np.int64)
+                       dtype=kind)
     ratee = np.asarray(pc.index_in(_as_text(raw.ratee), value_set=accounts).to_numpy(),
-                       dtype=np.int64)
-    return EdgeChunk(rater, ratee, raw.rating, raw.timestamp)
+                       dtype=kind)
+    return EdgeChunk(rater, ratee, _narrow(raw.rating), raw.timestamp)
+
+
+def _narrow(rating: FloatArray) -> k.ChunkRating:
+    """``rating`` as float32 when that holds every value exactly (scaled star ratings: -1, -0.5,
+    0, 0.5, 1), else unchanged: 4 bytes per edge less, the same float64 values in every kernel.
+
+    >>> _narrow(np.array([-1.0, 0.5])).dtype, _narrow(np.array([0.1])).dtype
+    (dtype('float32'), dtype('float64'))
+    """
+    narrow = rating.astype(np.float32)
+    return narrow if np.array_equal(narrow, rating) else rating
+
+
+def _index_split(raw: RawPiece, accounts: Any, parts: int) -> list[EdgeChunk]:
+    """``_index_piece`` then ``split_by_ratee`` in one task, so a worker never holds a piece's
+    raw columns, its indexed chunk and its split parts at once."""
+    return k.split_by_ratee(_index_piece(raw, accounts), parts)
 
 
 def index_of(accounts: Any, ids: Sequence[str]) -> IndexArray:
@@ -500,7 +633,7 @@ def read_partitioned(
     codes as the in-process reader for malformed input.
     """
     say = progress or (lambda message: None)
-    pieces = list_pieces(path)
+    pieces = list_pieces(path, rows_per_piece=ROWS_PER_PIECE)
     say(f"reading {len(pieces)} pieces")
     raws: Any
     if client is None:
@@ -519,9 +652,12 @@ def read_partitioned(
     has_ts = {s[1] for s in summaries if s[0] > 0}
     if len(has_ts) > 1:
         raise Rejected("input_columns_differ", f"{path}: timestamp in some files only")
+    parts = min(PARTS_MAX, max(2, -(-m // rows_per_part)))
     if client is None:
         accounts = _sorted_ids(_union_ids([_piece_ids(r) for r in raws]))
+        say(f"{m:,} ratings over {len(accounts):,} accounts; shuffling into {parts} partitions")
         runner: Runner = LocalRunner([_index_piece(r, accounts) for r in raws])
+        runner.shuffle_by_ratee(parts)
     else:
         ids = [client.submit(_piece_ids, r, pure=False) for r in raws]
         while len(ids) > 1:
@@ -529,12 +665,11 @@ def read_partitioned(
                    for i in range(0, len(ids), FAN_IN)]
         accounts_future = client.submit(_sorted_ids, ids[0], pure=False)
         accounts = accounts_future.result()
-        chunks = [client.submit(_index_piece, r, accounts_future, pure=False) for r in raws]
-        runner = DaskRunner(client, chunks)
+        say(f"{m:,} ratings over {len(accounts):,} accounts; shuffling into {parts} partitions")
+        splits = [client.submit(_index_split, r, accounts_future, parts, pure=False)
+                  for r in raws]
+        runner = DaskRunner.from_splits(client, splits, parts)
     del raws
-    parts = min(PARTS_MAX, max(2, -(-m // rows_per_part)))
-    say(f"{m:,} ratings over {len(accounts):,} accounts; shuffling into {parts} partitions")
-    runner.shuffle_by_ratee(parts)
     if isinstance(accounts, np.ndarray):
         account_ids = accounts.astype(str).astype(object)
     else:
@@ -659,12 +794,14 @@ def _default_stages(
     key = None if links is None else k.link_keys(np.asarray(links, np.int64).reshape(-1, 2), n)
     runner.update(_linked_update, None if key is None else runner.broadcast(key), n)
     say("dense blocks")
-    block_account = _fraudar_stage(runner, n, p)
-    say("rings")
-    ring = k.floor_signal(_ring_stage(runner, n), p.signal_floor)
+    block_account, strengths = _fraudar_stage(runner, n, p)
     linked_sum = np.zeros(n)
     if key is not None:
         (linked_sum,) = runner.reduce(k.sum_by_rater_partial, k.combine_sum, "linked", n)
+    # The factors of ``keep`` known now, so FRAUDAR's per-edge state is freed before rings.
+    runner.update(_keep_before_rings, runner.broadcast(strengths))
+    say("rings")
+    ring = k.floor_signal(_ring_stage(runner, n), p.signal_floor)
     runner.update(_keep_update, runner.broadcast(ring), runner.broadcast(hired))
     burst_account = burst_sum / degree_out
     linked_account = linked_sum / degree_out
@@ -688,7 +825,12 @@ def _burst_update(chunk: EdgeChunk, ts_min: float | None, n: int, floor: float) 
     if ts_min is None or chunk.timestamp is None:
         return chunk.with_state(burst_raw=np.zeros(chunk.n_ratings),
                                 burst=np.zeros(chunk.n_ratings))
-    burst = k.burst_edges(chunk.ratee, chunk.timestamp - ts_min, n,
+    ratee: k.ChunkIndex = chunk.ratee
+    size = n
+    if chunk.touched is not None and chunk.local is not None:
+        # Local positions: the kernel's per-ratee tables are O(touched), not O(n) per chunk.
+        ratee, size = chunk.local[1], chunk.touched.shape[0]
+    burst = k.burst_edges(ratee, chunk.timestamp - ts_min, size,
                           windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
     # The rating's weight takes the whole signal, the rater's behaviour the part above the floor.
     return chunk.with_state(burst_raw=burst, burst=k.floor_signal(burst, floor))
@@ -708,21 +850,32 @@ def _hired_like_update(chunk: EdgeChunk, first: FloatArray | None) -> EdgeChunk:
         chunk, first, young_seconds=30 * DAY_SECONDS, extreme_min=0.99))
 
 
+def _keep_before_rings(chunk: EdgeChunk, strengths: FloatArray) -> EdgeChunk:
+    """The first factors of ``keep`` (burst, block, link), in ``score_graph``'s order, and the
+    chunk without the per-edge state they came from: per-edge state is most of a worker's
+    memory, and the ring stage needs room. ``strengths`` maps ``block_code`` to strength."""
+    s = chunk.state
+    block_edge = strengths[s["block_code"]]
+    keep = (1.0 - s["burst_raw"]) * (1.0 - block_edge) * (1.0 - s.get("linked", 0.0))
+    rest = {name: values for name, values in s.items() if name not in _SPENT_BEFORE_RINGS}
+    return dataclasses.replace(chunk, state={**rest, "keep_partial": keep})
+
+
+_SPENT_BEFORE_RINGS = ("burst_raw", "block_code", "linked", "selected", "peel_weight",
+                       "remaining")
+
+
 def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeChunk:
     ring_edge = np.where(chunk.rating > 0,
                          np.minimum(ring[chunk.rater], ring[chunk.ratee]), 0.0)
     s = chunk.state
     hired_edge = hired[chunk.rater] * s["hired_like"]
-    keep = (1.0 - s["burst_raw"]) * (1.0 - s["block_edge"]) * (1.0 - s.get("linked", 0.0)) * (
-        1.0 - ring_edge)
+    # Same association as ``score_graph``: ((burst * block) * link) * ring, then * hired.
+    keep = s["keep_partial"] * (1.0 - ring_edge)
     keep *= 1.0 - hired_edge
-    # Drop what later stages no longer read: per-edge state is most of a worker's memory.
-    rest = {name: values for name, values in s.items() if name not in _SPENT_BY_KEEP}
+    rest = {name: values for name, values in s.items()
+            if name not in ("keep_partial", "hired_like")}
     return dataclasses.replace(chunk, state={**rest, "keep": keep})
-
-
-_SPENT_BY_KEEP = ("burst_raw", "block_edge", "linked", "hired_like", "selected", "peel_weight",
-                  "remaining")
 
 
 def _drop(chunk: EdgeChunk, *names: str) -> EdgeChunk:
@@ -735,28 +888,56 @@ def _weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:
     return chunk.with_state(weight=rater_weight[chunk.rater] * chunk.state["keep"])
 
 
-def _pair_keys_of(chunk: EdgeChunk, n: int) -> IndexArray:
-    return k.positive_pair_keys(chunk, n)
+def _pair_key_pieces(chunk: EdgeChunk, n: int, bounds: Sequence[int]) -> list[IndexArray]:
+    """The chunk's distinct positive pair keys, cut at ``bounds`` (sorted, so cuts are views)."""
+    keys = k.positive_pair_keys(chunk, n)
+    cuts = np.searchsorted(keys, np.asarray(bounds, dtype=np.int64))
+    return [keys[a:b] for a, b in itertools.pairwise(cuts)]
 
 
 def _union_keys(parts: Sequence[IndexArray]) -> IndexArray:
     return k.distinct_sorted(np.concatenate(list(parts)))
 
 
-def _oriented_of(keys: IndexArray, n: int, degree_max: int) -> k.Oriented:
+def _concat_keys(parts: Sequence[IndexArray]) -> IndexArray:
+    return np.concatenate(list(parts))
+
+
+def _sum_vectors(parts: Sequence[FloatArray]) -> FloatArray:
+    return _fold_all(parts, np.add)  # type: ignore[no-any-return]
+
+
+def _pair_degree_of(keys: IndexArray, n: int) -> FloatArray:
     (degree,) = k.pair_degree_partial(keys, n)
-    return k.orient_small_pairs(keys, degree, n, degree_max)
+    return degree  # type: ignore[no-any-return]
 
 
 def _ring_stage(runner: Runner, n: int, *, degree_max: int = 50,
-                pairs_prior: float = 2.0, row_blocks: int = 16) -> FloatArray:
-    """Rings: distinct positive pairs (a tree of unions), the low-degree pairs oriented where
-    the union ends, then triangles counted over blocks of accounts in parallel."""
-    keys = runner.reduce_handle(_pair_keys_of, _union_keys, n)
-    oriented = runner.apply(_oriented_of, keys, n, degree_max)
-    del keys
-    bounds = np.linspace(0, n, row_blocks + 1).astype(np.int64)
-    ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
+                pairs_prior: float = 2.0, row_blocks: int = 16,
+                key_blocks: int = 8) -> FloatArray:
+    """Rings: distinct positive pairs, split into ``key_blocks`` ranges of the pair key so no
+    task holds all of them (each range is the union of every chunk's piece of it); distinct
+    neighbours per account summed over the ranges (integers: exact); only the pairs without a
+    hub at either end gathered and oriented in one place; triangles counted over blocks of
+    accounts in parallel."""
+    cuts = np.linspace(0, n, key_blocks + 1).astype(np.int64)
+    bounds = [int(c) * n for c in cuts]
+    pieces = runner.map_handles(_pair_key_pieces, n, bounds)
+    blocks = [runner.combine_handles([runner.apply(operator.getitem, h, j) for h in pieces],
+                                     _union_keys)
+              for j in range(key_blocks)]
+    del pieces
+    degree_all = runner.combine_handles([runner.apply(_pair_degree_of, b, n) for b in blocks],
+                                        _sum_vectors)
+    # Ranges are disjoint and in key order, so their filtered keys concatenate sorted.
+    small = runner.combine_handles(
+        [runner.apply(k.small_pairs, b, degree_all, n, degree_max) for b in blocks],
+        _concat_keys)
+    del blocks
+    oriented = runner.apply(k.orient_small_pairs, small, degree_all, n, degree_max)
+    del small, degree_all
+    bounds_a = np.linspace(0, n, row_blocks + 1).astype(np.int64)
+    ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds_a) if b > a]
     (triangles,) = runner.map_ranges(k.triangles_partial, oriented, ranges, k.combine_sum)
     degree = runner.fetch(runner.apply(_degree_of, oriented))
     return k.ring_finish(triangles, degree, pairs_prior=pairs_prior)
@@ -766,12 +947,19 @@ def _degree_of(graph: k.Oriented) -> FloatArray:
     return graph.degree
 
 
-def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> FloatArray:
-    """FRAUDAR: selection and weights per chunk, then peeling rounds of map + reduce."""
+def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> tuple[FloatArray, FloatArray]:
+    """FRAUDAR: selection and weights per chunk, then peeling rounds of map + reduce.
+
+    Returns the block signal per account and the strength of each block code (see
+    ``kernels.block_remove``; code 0 is "in no block", strength 0).
+    """
+    assert p.blocks_max < 256, "block codes are one byte per edge"
     runner.update(k.fraudar_select, n, positive_only=True)
     (degree_in,) = runner.reduce(k.selected_in_degree_partial, k.combine_sum, n)
     runner.update(k.fraudar_weigh, runner.broadcast(degree_in), column_offset=5.0)
+    runner.update(_drop, "selected")  # ``remaining`` took its place
     block_account = np.zeros(n)
+    strengths = [0.0]
     runner.update(_block_start)
     for _ in range(p.blocks_max):
         remaining_rater, remaining_ratee = runner.reduce(k.alive_partial, k.combine_sum, n)
@@ -783,13 +971,14 @@ def _fraudar_stage(runner: Runner, n: int, p: ScoreParams) -> FloatArray:
         strength = 1.0 - p.block_ratio_min / ratio if ratio >= p.block_ratio_min else 0.0
         if strength > 0:
             block_account = np.maximum(block_account, np.where(raters, strength, 0.0))
+        strengths.append(strength)
         runner.update(k.block_remove, runner.broadcast(raters), runner.broadcast(ratees),
-                      strength, positive_only=True)
-    return block_account
+                      len(strengths) - 1, np.array(strengths), positive_only=True)
+    return block_account, np.array(strengths)
 
 
 def _block_start(chunk: EdgeChunk) -> EdgeChunk:
-    return chunk.with_state(block_edge=np.zeros(chunk.n_ratings))
+    return chunk.with_state(block_code=np.zeros(chunk.n_ratings, dtype=np.uint8))
 
 
 def _peel_stage(

@@ -106,6 +106,7 @@ def fraudar(
     first[1:] = ordered[1:] != ordered[:-1]
     selected = np.zeros(graph.n_ratings, dtype=bool)
     selected[candidates[order[first]]] = True
+    del candidates, pair, order, ordered, first  # 33 bytes per edge, not needed while peeling
     degree_in = np.bincount(graph.ratee[selected], minlength=n)
     weight = np.where(selected, 1.0 / np.log(degree_in[graph.ratee] + column_offset), 0.0)
     remaining = selected.copy()

@@ -32,6 +32,11 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.int64]
+# A chunk's account indices: int32 while the accounts fit (half the memory), else int64.
+ChunkIndex = NDArray[np.signedinteger[Any]]
+# A chunk's ratings: float32 when that holds every value exactly (star ratings do), else
+# float64. Kernels compute in float64 (``outcomes`` widens; comparisons with 0 are exact).
+ChunkRating = NDArray[np.floating[Any]]
 BoolArray = NDArray[np.bool_]
 Partial = tuple[Any, ...]
 
@@ -52,9 +57,9 @@ class EdgeChunk:
     ([1.0, 1.0], 2)
     """
 
-    rater: IndexArray
-    ratee: IndexArray
-    rating: FloatArray
+    rater: ChunkIndex
+    ratee: ChunkIndex
+    rating: ChunkRating
     timestamp: FloatArray | None
     state: dict[str, NDArray[Any]] = field(default_factory=dict)
     touched: IndexArray | None = None  # sorted accounts the chunk's edges name, when known
@@ -263,7 +268,7 @@ def floor_signal(signal: FloatArray, floor: float) -> FloatArray:
 
 
 def burst_edges(
-    ratee: IndexArray,
+    ratee: ChunkIndex,
     ts: FloatArray,
     n: int,
     *,
@@ -275,7 +280,8 @@ def burst_edges(
 
     ``ts`` are timestamps already shifted by the *graph's* earliest timestamp (bin edges depend
     on it). Edge map; the chunk must be ratee-complete (a ratee's degree, span and bin counts
-    are read from the chunk).
+    are read from the chunk). ``ratee`` only groups the ratings, so any one-to-one renumbering
+    into ``0 .. n - 1`` (a chunk's local positions) gives the same result at O(edges + n).
 
     Examples
     --------
@@ -289,6 +295,26 @@ def burst_edges(
     >>> float(s[0]), round(float(s[1]), 4)
     (0.0, 0.1658)
     """
+    m = ratee.shape[0]
+    if m > BURST_SLICE_EDGES:
+        # Everything here is per ratee, so groups of ratees can go one at a time: the same
+        # values, with temporaries (about 100 bytes per edge) for one group only.
+        result = np.empty(m)
+        bucket = (ratee % -(-m // BURST_SLICE_EDGES)).astype(np.int32)
+        for group in range(int(bucket.max()) + 1):
+            rows = np.flatnonzero(bucket == group)
+            result[rows] = _burst_edges_whole(ratee[rows], ts[rows], n, windows_seconds,
+                                              count_min, ratio_min)
+        return result
+    return _burst_edges_whole(ratee, ts, n, windows_seconds, count_min, ratio_min)
+
+
+BURST_SLICE_EDGES = 2_000_000
+
+
+def _burst_edges_whole(ratee: ChunkIndex, ts: FloatArray, n: int,
+                       windows_seconds: tuple[float, ...], count_min: float,
+                       ratio_min: float) -> FloatArray:
     m = ratee.shape[0]
     result = np.zeros(m)
     if m == 0:
@@ -334,7 +360,8 @@ def hired_like_edges(chunk: EdgeChunk, first: FloatArray, *, young_seconds: floa
     if chunk.timestamp is None:
         return np.zeros(chunk.n_ratings, dtype=bool)
     young = chunk.timestamp - first[chunk.ratee] < young_seconds
-    result: BoolArray = young & (np.abs(chunk.rating) >= extreme_min)
+    # In float64: a float32 rating compared with the float64 threshold, whatever its type.
+    result: BoolArray = young & (np.abs(np.asarray(chunk.rating, np.float64)) >= extreme_min)
     return result
 
 
@@ -365,7 +392,9 @@ def linked_edges(rater: IndexArray, ratee: IndexArray, link_key: IndexArray, n: 
 
     ``link_key`` holds ``min * n + max`` of each linked pair (see ``link_keys``). Edge map.
     """
-    edge_key = np.minimum(rater, ratee) * n + np.maximum(rater, ratee)
+    # Keys need 64 bits even when the chunk stores its indices as int32.
+    edge_key = (np.minimum(rater, ratee).astype(np.int64) * n
+                + np.maximum(rater, ratee).astype(np.int64))
     linked: BoolArray = np.isin(edge_key, link_key)
     return linked
 
@@ -393,8 +422,9 @@ def positive_pair_keys(chunk: EdgeChunk, n: int) -> IndexArray:
     [1]
     """
     positive = chunk.rating > 0
-    low = np.minimum(chunk.rater[positive], chunk.ratee[positive])
-    high = np.maximum(chunk.rater[positive], chunk.ratee[positive])
+    # int64 keys whatever the chunk's index type (``low * n`` overflows int32).
+    low = np.minimum(chunk.rater[positive], chunk.ratee[positive]).astype(np.int64)
+    high = np.maximum(chunk.rater[positive], chunk.ratee[positive]).astype(np.int64)
     distinct = low != high
     return distinct_sorted(low[distinct] * n + high[distinct])
 
@@ -535,7 +565,7 @@ def fraudar_select(chunk: EdgeChunk, n: int, *, positive_only: bool) -> EdgeChun
     does not change any block: repeats share their weight and their block membership.
     """
     eligible = chunk.rating > 0 if positive_only else np.ones(chunk.n_ratings, dtype=bool)
-    pair = chunk.rater * n + chunk.ratee
+    pair = chunk.rater.astype(np.int64) * n + chunk.ratee
     candidates = np.flatnonzero(eligible)
     _, first = np.unique(pair[candidates], return_index=True)
     selected = np.zeros(chunk.n_ratings, dtype=bool)
@@ -551,8 +581,9 @@ def selected_in_degree_partial(chunk: EdgeChunk, n: int) -> Partial:
 def fraudar_weigh(chunk: EdgeChunk, degree_in: FloatArray, *, column_offset: float) -> EdgeChunk:
     r"""Column weight :math:`1 / \log(d_j + c)` of each selected edge; ``remaining`` = selected."""
     selected = chunk.state["selected"]
+    # Gather, then convert: converting all of ``degree_in`` would cost O(n) per chunk.
     weight = np.where(
-        selected, 1.0 / np.log(degree_in.astype(np.int64)[chunk.ratee] + column_offset), 0.0)
+        selected, 1.0 / np.log(degree_in[chunk.ratee].astype(np.int64) + column_offset), 0.0)
     return chunk.with_state(peel_weight=weight, remaining=selected.copy())
 
 
@@ -604,25 +635,41 @@ def peel_step(
 
 
 def block_remove(
-    chunk: EdgeChunk, raters: BoolArray, ratees: BoolArray, strength: float, *,
-    positive_only: bool,
+    chunk: EdgeChunk, raters: BoolArray, ratees: BoolArray, code: int,
+    strengths: FloatArray, *, positive_only: bool,
 ) -> EdgeChunk:
-    """Drop a found block's edges from ``remaining``; raise ``block_edge`` to its strength
-    on every eligible rating inside it (repeats of a pair included)."""
+    """Drop found block number ``code``'s edges from ``remaining``; raise each eligible rating
+    inside it (repeats of a pair included) to the block's strength ``strengths[code]``.
+
+    A rating's block strength is stored as ``block_code``, an index into ``strengths``
+    (``strengths[0] = 0``: no block), one byte per edge instead of a float64: the float is
+    ``strengths[block_code]``, exactly. A rating keeps its code when the new block is not
+    stronger, so the strength is the largest over the blocks holding it.
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0, 0]), np.array([1, 2]), np.ones(2), None,
+    ...               {"remaining": np.ones(2, bool), "block_code": np.zeros(2, np.uint8)})
+    >>> yes, no = np.array([True, False, False]), np.array([False, True, False])
+    >>> after = block_remove(c, yes, no, 1, np.array([0.0, 0.4]), positive_only=True)
+    >>> after.state["remaining"].tolist(), after.state["block_code"].tolist()
+    ([False, True], [1, 0])
+    """
+    assert 0 < code < 256 and strengths.shape[0] > code
     eligible = chunk.rating > 0 if positive_only else np.ones(chunk.n_ratings, dtype=bool)
     inside = raters[chunk.rater] & ratees[chunk.ratee]
     remaining = chunk.state["remaining"] & ~inside
-    block_edge = chunk.state.get("block_edge", np.zeros(chunk.n_ratings))
-    if strength > 0:
-        block_edge = np.maximum(block_edge,
-                                np.where(inside & eligible, strength, 0.0))
-    return chunk.with_state(remaining=remaining, block_edge=block_edge)
+    block_code = chunk.state["block_code"]
+    if strengths[code] > 0:
+        stronger = inside & eligible & (strengths[block_code] < strengths[code])
+        block_code = np.where(stronger, np.uint8(code), block_code)
+    return chunk.with_state(remaining=remaining, block_code=block_code)
 
 
 # --------------------------------------------------------------- trust and reputation sums
 
 
-def outcomes(rating: FloatArray, threshold: float) -> tuple[FloatArray, FloatArray]:
+def outcomes(rating: ChunkRating, threshold: float) -> tuple[FloatArray, FloatArray]:
     """How good and how bad each rating is, in [0, 1] (see ``ScoreParams.threshold_good``).
 
     Examples
@@ -630,6 +677,7 @@ def outcomes(rating: FloatArray, threshold: float) -> tuple[FloatArray, FloatArr
     >>> [a.tolist() for a in outcomes(np.array([1.0, 0.5, -1.0]), 0.0)]
     [[1.0, 0.5, 0.0], [0.0, 0.0, 1.0]]
     """
+    rating = np.asarray(rating, dtype=np.float64)  # float32 chunks: the same float64 math
     good = np.clip((rating - threshold) / (1.0 - threshold), 0.0, 1.0)
     bad = np.clip((threshold - rating) / (1.0 + threshold), 0.0, 1.0)
     return good, bad
