@@ -209,6 +209,7 @@ def score_slow(
     prior_strength: float = 5.0,
     benefit_prior: float = 5.0,
     ratio_min: float = 3.0,
+    bought: bool = True,
     iterations_max: int = 200,
     tolerance: float = 1e-6,
 ) -> ScoreSlow:
@@ -252,12 +253,14 @@ def score_slow(
     for _, p, _, t in edges:
         first[p] = min(first.get(p, math.inf), t)
     keep = []
+    unbought = [1.0] * n  # per ratee: the chance that none of its ratings was bought
     for k, (u, p, s, t) in enumerate(edges):
         ring_edge = min(ring[u], ring[p]) if s > 0 else 0.0
         hired_like = t - first[p] < 30 * 86_400.0 and abs(s) >= 0.99
         hired_edge = hired[u] if hired_like else 0.0
         keep.append((1 - burst_raw[k]) * (1 - block_edge[k]) * (1 - float(linked[k]))
                     * (1 - ring_edge) * (1 - hired_edge))
+        unbought[p] *= 1 - hired_edge
     good = [max(0.0, s) for _, _, s, _ in edges]
     bad = [max(0.0, -s) for _, _, s, _ in edges]
 
@@ -290,7 +293,10 @@ def score_slow(
         if label[v] >= 0:
             fraud.append(float(label[v]))
         else:
-            fraud.append(1 - rater_weight(v, trust) * (1 - fake[v] / (praise[v] + benefit_prior)))
+            benefit = fake[v] / (praise[v] + benefit_prior)
+            if bought:
+                benefit = 1 - (1 - benefit) * unbought[v]
+            fraud.append(1 - rater_weight(v, trust) * (1 - benefit))
     weight = [rater_weight(u, trust) * keep[k] for k, (u, _, _, _) in enumerate(edges)]
     reference = max(t for _, _, _, t in edges) if now is None else now
     rep_good = [0.0] * n

@@ -40,7 +40,7 @@ def test_bought_is_the_chance_that_any_received_rating_was_bought() -> None:
 
 def test_bought_reviews_raise_the_fraud_score_by_the_product_rule() -> None:
     graph = market_with_a_reviewer_for_hire()
-    off = score_graph(graph)
+    off = score_graph(graph, params=ScoreParams(bought_reviews=False))
     on = score_graph(graph, params=ScoreParams(bought_reviews=True))
     bought = on.signals["bought"]
     np.testing.assert_allclose(1.0 - on.fraud_score, (1.0 - off.fraud_score) * (1.0 - bought),
@@ -52,13 +52,16 @@ def test_bought_reviews_raise_the_fraud_score_by_the_product_rule() -> None:
     assert on.fraud_score[s0] > off.fraud_score[s0] + 0.3
 
 
-def test_bought_reviews_are_off_by_default_and_change_nothing_then() -> None:
+def test_bought_reviews_are_on_by_default_and_off_leaves_no_trace() -> None:
     graph = market_with_a_reviewer_for_hire()
     default = score_graph(graph)
-    explicit = score_graph(graph, params=ScoreParams(bought_reviews=False))
-    assert "bought" not in default.signals
-    np.testing.assert_array_equal(default.fraud_score, explicit.fraud_score)
-    assert all(r.code != "fraud_signal_bought" for r in default.reasons(0))
+    on = score_graph(graph, params=ScoreParams(bought_reviews=True))
+    off = score_graph(graph, params=ScoreParams(bought_reviews=False))
+    np.testing.assert_array_equal(default.fraud_score, on.fraud_score)
+    assert "bought" in default.signals and "bought" not in off.signals
+    s0 = int(graph.index_of(["s0"])[0])
+    assert any(r.code == "fraud_signal_bought" for r in default.reasons(s0))
+    assert all(r.code != "fraud_signal_bought" for r in off.reasons(s0))
 
 
 @pytest.mark.shared_data

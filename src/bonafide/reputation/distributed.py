@@ -802,7 +802,8 @@ def _default_stages(
     runner.update(_keep_before_rings, runner.broadcast(strengths))
     say("rings")
     ring = k.floor_signal(_ring_stage(runner, n), p.signal_floor)
-    runner.update(_keep_update, runner.broadcast(ring), runner.broadcast(hired))
+    runner.update(_keep_update, runner.broadcast(ring), runner.broadcast(hired),
+                  p.bought_reviews)
     burst_account = burst_sum / degree_out
     linked_account = linked_sum / degree_out
     behaviour = 1.0 - (1.0 - hired) * (1.0 - block_account) * (1.0 - burst_account) * (
@@ -813,11 +814,19 @@ def _default_stages(
     fake_sum, good_sum = runner.reduce(k.benefit_partial, k.combine_sum,
                                        runner.broadcast(behaviour), n, p.threshold_good)
     benefit = fake_sum / (good_sum + p.benefit_prior)
+    bought = None
+    if p.bought_reviews:
+        (unbought_sum,) = runner.reduce(_sum_by_ratee_partial, k.combine_sum, "unbought", n)
+        runner.update(_drop, "unbought")
+        bought = 1.0 - np.exp(unbought_sum)
+        benefit = 1.0 - (1.0 - benefit) * (1.0 - bought)
     rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
     fraud = np.where(label >= 0, label, 1.0 - rater_weight * (1.0 - benefit))
     runner.update(_weight_update, runner.broadcast(rater_weight))
     signals = {"trust": trust, "hired": hired, "burst": burst_account, "block": block_account,
                "ring": ring, "linked": linked_account, "benefit": benefit}
+    if bought is not None:
+        signals["bought"] = bought
     return fraud.astype(np.float64), signals, iterations
 
 
@@ -865,7 +874,13 @@ _SPENT_BEFORE_RINGS = ("burst_raw", "block_code", "linked", "selected", "peel_we
                        "remaining")
 
 
-def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeChunk:
+def _sum_by_ratee_partial(chunk: EdgeChunk, name: str, n: int) -> Partial:
+    """Sum of the per-edge state ``name`` over each ratee's ratings in this chunk."""
+    return (k.sum_by(chunk, "ratee", n, chunk.state[name]),)
+
+
+def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray,
+                 bought: bool = False) -> EdgeChunk:
     ring_edge = np.where(chunk.rating > 0,
                          np.minimum(ring[chunk.rater], ring[chunk.ratee]), 0.0)
     s = chunk.state
@@ -875,6 +890,9 @@ def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray) -> EdgeC
     keep *= 1.0 - hired_edge
     rest = {name: values for name, values in s.items()
             if name not in ("keep_partial", "hired_like")}
+    if bought:
+        # log(1 - h) per rating, summed per ratee: score_graph's ``_bought``.
+        rest["unbought"] = np.log1p(-np.minimum(hired_edge, 1.0 - 1e-12))
     return dataclasses.replace(chunk, state={**rest, "keep": keep})
 
 

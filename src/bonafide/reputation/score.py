@@ -58,10 +58,8 @@ class ScoreParams:
     least ``block_ratio_min`` times the graph's. Burst, hired and ring signals below
     ``signal_floor`` count as noise (the rest is rescaled to [0, 1]); ``benefit_prior`` pseudo
     good ratings shrink the share of a ratee's praise that came from suspicious ratings.
-    ``bought_reviews`` (off by default, and computed by the in-process engine only: the chunked
-    engine of ``reputation.distributed`` does not implement it yet, so it must stay off there)
-    also counts against a ratee the chance that any of its ratings was bought from a reviewer
-    for hire (see ``_bought``).
+    ``bought_reviews`` (on by default; both engines compute it) also counts against a ratee the
+    chance that any of its ratings was bought from a reviewer for hire (see ``_bought``).
     """
 
     trust_prior_good: float = 1.0
@@ -75,7 +73,7 @@ class ScoreParams:
     block_ratio_min: float = 6.0
     benefit_prior: float = 5.0
     signal_floor: float = 0.35
-    bought_reviews: bool = False
+    bought_reviews: bool = True
     iterations_max: int = 200
     tolerance: float = 1e-6
     rev2: Rev2Params = field(default_factory=Rev2Params)
@@ -261,6 +259,7 @@ def _default(
     del ring_edge
     hired_edge = hired[graph.rater] * hired_like_ratings(graph)
     edge_keep *= 1.0 - hired_edge
+    bought = _bought(graph, hired_edge) if p.bought_reviews else None
     del hired_edge
     say("trust propagation")
     trust, iterations = _trust(graph, p, label, behaviour, edge_keep, good, bad)
@@ -269,9 +268,7 @@ def _default(
     benefit = np.bincount(graph.ratee, weights=fake, minlength=n) / (
         np.bincount(graph.ratee, weights=good, minlength=n) + p.benefit_prior
     )
-    bought = np.zeros(n)
-    if p.bought_reviews:
-        bought = _bought(graph, hired_edge)
+    if bought is not None:
         benefit = 1.0 - (1.0 - benefit) * (1.0 - bought)
     rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
     fraud = np.where(label >= 0, label, 1.0 - rater_weight * (1.0 - benefit))
@@ -285,7 +282,7 @@ def _default(
         "linked": linked_account,
         "benefit": benefit,
     }
-    if p.bought_reviews:
+    if bought is not None:
         signals["bought"] = bought
     return fraud, weight, signals, blocks, iterations
 
