@@ -311,6 +311,16 @@ def principal_of(uow: UnitOfWork, account_id: str) -> Principal:
     return found
 
 
+def principals_of(uow: UnitOfWork, *account_ids: str) -> dict[str, Principal]:
+    """Inside an open unit of work: these accounts' principals, read in one statement, or
+    ``NotFound(account_not_found)`` for the first that does not exist."""
+    found = uow.repo(AccountRepository).get_many(set(account_ids))
+    for account_id in account_ids:
+        if account_id not in found:
+            raise NotFound("account_not_found", f"no account {account_id}")
+    return found
+
+
 def set_account_status(uow: UnitOfWork, *, account_id: str, status: AccountStatus) -> Principal:
     """Inside an open unit of work: suspend or reinstate an account (enforcement calls this)."""
     repo = uow.repo(AccountRepository)

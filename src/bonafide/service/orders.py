@@ -57,7 +57,7 @@ from bonafide.market.orders import (
 from bonafide.market.quotes import Quote, check_quantity, quote_listing
 from bonafide.money import Money
 from bonafide.service import ledger, promotions
-from bonafide.service.accounts import principal_of, require_active
+from bonafide.service.accounts import principals_of, require_active
 from bonafide.service.listings import (
     bond_maybe_return,
     get_listing,
@@ -65,6 +65,7 @@ from bonafide.service.listings import (
     reserve_stock,
 )
 from bonafide.settings import Settings
+from bonafide.store.market_repo import ListingRepository
 from bonafide.store.order_repo import PAGE_MAX, DisputeRepository, OrderRepository
 from bonafide.store.uow import UnitOfWork
 
@@ -413,14 +414,18 @@ def place_order_in(
     nothing is written.
     """
     check_quantity(quantity)
-    current = principal_of(uow, buyer.id)  # re-read: a suspension that just landed counts
+    # The listing first, so that the buyer and its seller are re-read in one statement (a
+    # suspension that just landed counts); the checks keep their order.
+    found = uow.repo(ListingRepository).get(listing_id)
+    people = principals_of(uow, buyer.id, *([] if found is None else [found.seller_id]))
+    current = people[buyer.id]
     if not current.has_role(Role.buyer):
         raise Forbidden("role_required", "only buyers place orders")
     require_active(current, doing="order")
-    listing = get_listing(uow, listing_id)
+    listing = found if found is not None else get_listing(uow, listing_id)
     if listing.seller_id == buyer.id:
         raise Rejected("cannot_buy_own_listing", "a seller cannot buy their own listing")
-    if not principal_of(uow, listing.seller_id).is_active:
+    if not people[listing.seller_id].is_active:
         # A suspended seller cannot list; nor can their standing listings take new orders.
         raise Rejected("seller_suspended", "this seller is suspended and takes no new orders")
     plain = quote_listing(title=listing.title, unit_price=listing.price, quantity=quantity)

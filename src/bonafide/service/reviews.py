@@ -11,7 +11,7 @@ apply the rule, so a review past its window is never shown as hidden because a t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bonafide.errors import Conflict, NotFound, Rejected
@@ -116,11 +116,12 @@ def submit_review(
             review_window=settings.review_window,
             now=now,
         ):
-            repo.reveal_order(order_id, now=now)
-        stored = repo.get(review.id)
+            revealed = repo.reveal_order(order_id, now=now)
+            assert revealed >= 1, "the review just written is revealed with its order"
+            review = replace(review, revealed_at=now)
         uow.commit()
-    assert stored is not None
-    return stored
+    # What was written is the answer: no read-back of the row just inserted.
+    return review
 
 
 def _review_not_found(review_id: str) -> NotFound:

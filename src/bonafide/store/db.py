@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_RECYCLE_SECONDS = 1_800
 
 
 def is_sqlite(url: str) -> bool:
@@ -41,7 +42,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it cost a round trip (and a statement on the server) at the start of every
+    # unit of work. A connection that died in the pool fails the first statement of the unit of
+    # work instead; SQLAlchemy then invalidates it (and, on a disconnect, the whole pool), the
+    # transaction was never committed, so nothing is half-written and the request answers 500
+    # (a retried request with the same Idempotency-Key starts clean). ``pool_recycle`` retires
+    # connections before server- or proxy-side idle timeouts usually cut them.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     kwargs.setdefault("isolation_level", "READ COMMITTED")
     return create_engine(url, **kwargs)
 

@@ -145,8 +145,10 @@ _READ_TRANSFERS_PG = (
 # Account ids by key, per engine: an account is never deleted nor re-keyed, so once a committed
 # row has been seen its id stays right for the life of the engine. Only ids read back from the
 # database by a transaction that did not itself insert that key are kept (an id this transaction
-# created would dangle if it rolled back). Bounded: a market has one wallet per user and
-# currency, so the cache stops growing at ACCOUNT_IDS_CACHED_MAX and is simply cleared then.
+# created would dangle if it rolled back; those are kept by ``after_commit`` once the unit of work
+# has committed them, so that a confirm finds the escrow its placement opened). Bounded: a market
+# has one wallet per user and currency, so the cache stops growing at ACCOUNT_IDS_CACHED_MAX and is
+# simply cleared then (one escrow per order also passes through it).
 ACCOUNT_IDS_CACHED_MAX = 100_000
 _account_ids: weakref.WeakKeyDictionary[Engine, dict[str, LedgerAccountId]] = (
     weakref.WeakKeyDictionary()
@@ -195,7 +197,7 @@ def _transfers_of_rows(
 class LedgerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._inserted_keys: set[str] = set()
+        self._inserted_keys: dict[str, LedgerAccountId] = {}
 
     def _id_cache(self) -> dict[str, LedgerAccountId] | None:
         bind = self.session.get_bind()
@@ -265,7 +267,7 @@ class LedgerRepository:
         found = self.connection.execute(stmt).scalar_one_or_none()
         if found is None:
             return None
-        self._inserted_keys.add(key)
+        self._inserted_keys[key] = LedgerAccountId(found)
         return LedgerAccountId(found)
 
     def account_id_by_key(self, key: str) -> LedgerAccountId | None:
@@ -284,6 +286,18 @@ class LedgerRepository:
                     cache.clear()
                 cache[key] = account_id
         return account_id
+
+    def after_commit(self) -> None:
+        """The unit of work committed: the accounts this transaction created exist for good."""
+        if not self._inserted_keys:
+            return
+        cache = self._id_cache()
+        if cache is not None:
+            with _account_ids_lock:
+                if len(cache) + len(self._inserted_keys) > ACCOUNT_IDS_CACHED_MAX:
+                    cache.clear()
+                cache.update(self._inserted_keys)
+        self._inserted_keys = {}
 
     def account_ids_by_keys(self, keys: Collection[str]) -> list[LedgerAccountId]:
         """The ids of the accounts with these keys that exist, ascending."""

@@ -111,6 +111,12 @@ class UnitOfWork:
         assert not self.read_only, "a read-only unit of work cannot commit changes"
         self.session.commit()
         self.committed = True
+        # Repositories that remember what is now committed (the ledger's account ids) learn it
+        # only here, after the commit: never for a transaction that rolled back.
+        for repo in self._repos.values():
+            after_commit = getattr(repo, "after_commit", None)
+            if after_commit is not None:
+                after_commit()
 
     def rollback(self) -> None:
         self.session.rollback()
