@@ -32,9 +32,9 @@ def _terminate_pooled_backend(engine: Engine) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # a server that can drop it
 def test_a_dropped_pooled_connection_fails_one_deposit_and_writes_nothing(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the server drops connections on PostgreSQL")
+    assert engine.dialect.name == "postgresql"
     ledger.deposit(UnitOfWork(engine), transfer_id="first", owner_id="a",
                    amount=Money(500, "EUR"), now=NOW, actor="op")
     _terminate_pooled_backend(engine)
