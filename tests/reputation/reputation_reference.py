@@ -25,10 +25,23 @@ def rev2_slow(
     edges: list[Edge],
     params: tuple[float, float, float, float, float, float, float] = (1, 1, 1, 1, 1, 1, 1),
     *,
+    b_rater: list[float] | None = None,
+    b_ratee: list[float] | None = None,
+    b_rating: list[float] | None = None,
+    weight: list[float] | None = None,
     iterations_max: int = 500,
     tolerance: float = 1e-6,
 ) -> Rev2Slow:
+    """REV2 (``rev2``'s docstring), with the optional suspicions ``b_*`` (default 0, indexed by
+    account or by edge) and rater weights (default 1, indexed by account)."""
     a1, a2, b1, b2, g1, g2, g3 = params
+
+    def w(u: int) -> float:
+        return 1.0 if weight is None else weight[u]
+
+    def b(values: list[float] | None, i: int) -> float:
+        return 0.0 if values is None else values[i]
+
     raters = sorted({e[0] for e in edges})
     ratees = sorted({e[1] for e in edges})
     fairness = dict.fromkeys(raters, 1.0)
@@ -44,15 +57,18 @@ def rev2_slow(
         new_g = {}
         for p in ratees:
             total = 0.0
+            denominator = b1 + b2
             for k in in_edges[p]:
-                total += reliability[k] * edges[k][2]
-            value = (b1 * mu_g + b2 * 1.0 + total) / (b1 + b2 + len(in_edges[p]))
+                total += w(edges[k][0]) * reliability[k] * edges[k][2]
+                denominator += w(edges[k][0])
+            # No evidence and no smoothing: the start value stays (0/0 otherwise).
+            value = (b1 * mu_g + b2 * (1 - 2 * b(b_ratee, p)) + total) / denominator \
+                if denominator > 0 else 1.0
             new_g[p] = min(1.0, max(-1.0, value))
         new_r = []
-        for u, p, s, _ in edges:
-            value = (g1 * fairness[u] + g2 * (1 - abs(s - new_g[p]) / 2) + g3 * 1.0) / (
-                g1 + g2 + g3
-            )
+        for k, (u, p, s, _) in enumerate(edges):
+            value = (g1 * fairness[u] + g2 * (1 - abs(s - new_g[p]) / 2)
+                     + g3 * (1 - b(b_rating, k))) / (g1 + g2 + g3)
             new_r.append(min(1.0, max(0.0, value)))
         mu_f = statistics.median(fairness.values())
         new_f = {}
@@ -60,7 +76,7 @@ def rev2_slow(
             total = 0.0
             for k in out_edges[u]:
                 total += new_r[k]
-            value = (a1 * mu_f + a2 * 1.0 + total) / (a1 + a2 + len(out_edges[u]))
+            value = (a1 * mu_f + a2 * (1 - b(b_rater, u)) + total) / (a1 + a2 + len(out_edges[u]))
             new_f[u] = min(1.0, max(0.0, value))
         delta = max(
             max(abs(new_g[p] - goodness[p]) for p in ratees),
