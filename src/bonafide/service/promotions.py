@@ -376,24 +376,34 @@ def _points_request(uow: UnitOfWork, *, buyer_id: str, spend: int, now: datetime
 def award_points(uow: UnitOfWork, *, order: Order, settings: Settings, now: datetime) -> int:
     """Inside an open unit of work: the points a completed, unrefunded order earns; idempotent."""
     row = _repo(uow).order(order.id, for_update=True)
-    points, specs = _award_points(uow, order=order, row=row, settings=settings, now=now)
+    points, specs = _award_points(
+        uow, order=order, row=row, earned=None, settings=settings, now=now
+    )
     ledger.execute(uow, specs, now=now)
     return points
 
 
 def _award_points(
-    uow: UnitOfWork, *, order: Order, row: Any, settings: Settings, now: datetime
+    uow: UnitOfWork,
+    *,
+    order: Order,
+    row: Any,
+    earned: int | None,
+    settings: Settings,
+    now: datetime,
 ) -> tuple[int, list[TransferSpec]]:
-    """``award_points`` with the order's promotions row already read (locked), or None: records
-    the lot and returns the points with the transfers that pay them, for the caller to execute
-    in this transaction (a release puts them in its own linked batch)."""
+    """``award_points`` with the order's promotions row already read (locked), or None, and the
+    buyer's points earned in the year before ``now`` if already read: records the lot and
+    returns the points with the transfers that pay them, for the caller to execute in this
+    transaction (a release puts them in its own linked batch)."""
     repo = _repo(uow)
     if row is not None and row.points_awarded > 0:
         return 0, []
     if row is not None and row.points_to_earn is not None:
         points = int(row.points_to_earn)
     else:
-        earned = repo.earned_since(order.buyer_id, since=now - YEAR)
+        if earned is None:
+            earned = repo.earned_since(order.buyer_id, since=now - YEAR)
         points = program_of(settings).points_for(order.total, earned_last_year=earned)
     if points <= 0:
         return 0, []
@@ -695,7 +705,13 @@ def settle_for_order(
         return []
     specs: list[TransferSpec] = []
     repo = _repo(uow)
-    row = repo.order(order.id, for_update=True)
+    earned: int | None = None
+    if refund.value == 0:
+        # Points will be earned: the year's earnings come with the row's existence (one
+        # statement instead of two for an order without promotions).
+        row, earned = repo.order_and_earned(order.id, account_id=order.buyer_id, since=now - YEAR)
+    else:
+        row = repo.order(order.id, for_update=True)
     if row is not None and row.state == "funded":
         funded = Money(row.operator_funded_value, row.currency)
         if funded.value > 0:
@@ -725,7 +741,9 @@ def settle_for_order(
         repo.change_order(order.id, state="released", settled_at=now)
     if refund.value == 0:
         # The row read above, still locked; its points fields did not change since.
-        specs += _award_points(uow, order=order, row=row, settings=settings, now=now)[1]
+        specs += _award_points(
+            uow, order=order, row=row, earned=earned, settings=settings, now=now
+        )[1]
     return specs
 
 

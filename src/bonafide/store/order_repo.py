@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, insert, or_, select, update
+from sqlalchemy import Executable, Row, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bonafide.market.disputes import Dispute, DisputeMessage, DisputeState, Outcome
@@ -53,6 +54,22 @@ def _utc(moment: datetime) -> datetime:
 
 def _utc_or_none(moment: datetime | None) -> datetime | None:
     return None if moment is None else _utc(moment)
+
+
+@cache
+def _statements() -> dict[str, Executable]:
+    """The statements every order transition runs, built once (on first use, not at import) and
+    executed with parameters: building a statement and its cache key each call was about a
+    sixth of the client's CPU per statement (cProfile of confirm)."""
+    by_id = orders.c.id == bindparam("order_id")
+    return {
+        "get": select(orders).where(by_id),
+        "get_for_update": select(orders).where(by_id).with_for_update(),
+        "add_history": insert(order_history),
+        "history": select(order_history)
+        .where(order_history.c.order_id == bindparam("order_id"))
+        .order_by(order_history.c.id),
+    }
 
 
 class OrderRepository:
@@ -119,10 +136,8 @@ class OrderRepository:
         )
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        query = select(orders).where(orders.c.id == order_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self.session.execute(query).first()
+        query = _statements()["get_for_update" if for_update else "get"]
+        row = self.session.execute(query, {"order_id": order_id}).first()
         return None if row is None else self._order(row)
 
     def change(self, order_id: str, *, expected_state: OrderState, **values: Any) -> Order:
@@ -151,23 +166,20 @@ class OrderRepository:
         reason: str,
     ) -> None:
         self.session.execute(
-            insert(order_history).values(
-                order_id=order_id,
-                at=at,
-                from_state=None if from_state is None else from_state.value,
-                to_state=to_state.value,
-                action=action,
-                actor=actor,
-                reason=reason,
-            )
+            _statements()["add_history"],
+            {
+                "order_id": order_id,
+                "at": at,
+                "from_state": None if from_state is None else from_state.value,
+                "to_state": to_state.value,
+                "action": action,
+                "actor": actor,
+                "reason": reason,
+            },
         )
 
     def history(self, order_id: str) -> list[HistoryEntry]:
-        rows = self.session.execute(
-            select(order_history)
-            .where(order_history.c.order_id == order_id)
-            .order_by(order_history.c.id)
-        ).all()
+        rows = self.session.execute(_statements()["history"], {"order_id": order_id}).all()
         return [
             HistoryEntry(
                 at=_utc(r.at),

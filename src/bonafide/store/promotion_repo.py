@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy import Row, and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -265,6 +265,26 @@ class PromotionRepository:
         if for_update:
             query = query.with_for_update()
         return self.session.execute(query).first()
+
+    def order_and_earned(
+        self, order_id: str, *, account_id: str, since: datetime
+    ) -> tuple[Row[Any] | None, int]:
+        """The order's promotions row (locked, or None) and ``earned_since(account_id, since)``.
+
+        Most orders have no promotions row (no promotion applied, no points spent), and settling
+        one needs both answers: one statement asks for the points earned and whether the row
+        exists, and only an order that has a row reads it again under its lock. A row cannot
+        appear meanwhile: it is written at placement, or when the order settles, which the
+        caller does holding the order's lock."""
+        earned = (
+            select(func.coalesce(func.sum(points_lots.c.amount - points_lots.c.clawed_back), 0))
+            .where(and_(points_lots.c.account_id == account_id, points_lots.c.earned_at >= since))
+            .scalar_subquery()
+        )
+        has_row = exists().where(order_promotions.c.order_id == order_id)
+        found = self.session.execute(select(earned, has_row)).one()
+        row = self.order(order_id, for_update=True) if found[1] else None
+        return row, int(found[0])
 
     def change_order(self, order_id: str, **values: Any) -> None:
         self.session.execute(
