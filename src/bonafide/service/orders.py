@@ -274,15 +274,8 @@ def transition(
         values.setdefault("finished_at", now)
     repo = uow.repo(OrderRepository)
     changed = repo.change(order.id, expected_state=order.state, state=to, updated_at=now, **values)
-    repo.add_history(
-        order_id=order.id,
-        at=now,
-        from_state=order.state,
-        to_state=to,
-        action=action.value,
-        actor=actor,
-        reason=reason,
-    )
+    repo.add_history(order.id, HistoryEntry(at=now, from_state=order.state, to_state=to,
+                                            action=action.value, actor=actor, reason=reason))
     return changed
 
 
@@ -490,15 +483,7 @@ def place_order_in(
         actor=buyer.id,
         reason="order placed and funded",
     )
-    repo.add_history(
-        order_id=order_id,
-        at=placed.at,
-        from_state=placed.from_state,
-        to_state=placed.to_state,
-        action=placed.action,
-        actor=placed.actor,
-        reason=placed.reason,
-    )
+    repo.add_history(order_id, placed)
     # Not read back: this transaction wrote every part of the view just now.
     return OrderView(order=order, history=(placed,), disputes=())
 

@@ -154,27 +154,17 @@ class OrderRepository:
         assert len(rows) == 1, "an order changes only from the state it was read in"
         return self._order(rows[0])
 
-    def add_history(
-        self,
-        *,
-        order_id: str,
-        at: datetime,
-        from_state: OrderState | None,
-        to_state: OrderState,
-        action: str,
-        actor: str,
-        reason: str,
-    ) -> None:
+    def add_history(self, order_id: str, entry: HistoryEntry) -> None:
         self.session.execute(
             _statements()["add_history"],
             {
                 "order_id": order_id,
-                "at": at,
-                "from_state": None if from_state is None else from_state.value,
-                "to_state": to_state.value,
-                "action": action,
-                "actor": actor,
-                "reason": reason,
+                "at": entry.at,
+                "from_state": None if entry.from_state is None else entry.from_state.value,
+                "to_state": entry.to_state.value,
+                "action": entry.action,
+                "actor": entry.actor,
+                "reason": entry.reason,
             },
         )
 
