@@ -93,17 +93,19 @@ def test_fees_and_points_spread_over_shards_and_read_as_one_sum(engine: Engine) 
     assert report.ok, report.problems
 
 
+def fee_shard(engine: Engine, order_id: str) -> str:
+    """The fee sub-account the release of ``order_id`` credits (opened if need be)."""
+    with UnitOfWork(engine) as uow:
+        shard = ledger.sharded_account_for(uow, kind=AccountKind.FEES, currency="EUR",
+                                           spread_by=order_id)
+        uow.commit()
+    return shard
+
+
 def test_a_retried_release_names_the_same_shard(engine: Engine) -> None:
     p = pair(engine, "b")
     order_id = shipped(engine, p)
-    with UnitOfWork(engine) as uow:
-        first = ledger.sharded_account_for(uow, kind=AccountKind.FEES, currency="EUR",
-                                           spread_by=order_id)
-        uow.commit()
-    with UnitOfWork(engine) as uow:
-        again = ledger.sharded_account_for(uow, kind=AccountKind.FEES, currency="EUR",
-                                           spread_by=order_id)
-    assert first == again
+    assert fee_shard(engine, order_id) == fee_shard(engine, order_id)
 
 
 def confirm_in_thread(engine: Engine, p: Pair, order_id: str) -> tuple[threading.Thread, list]:
@@ -150,10 +152,7 @@ def test_a_release_waits_while_its_own_fee_shard_is_locked(engine: Engine) -> No
     # The control for the test above: the same wait does show when the shard is taken.
     p = pair(engine, "c")
     order_id = shipped(engine, p)
-    with UnitOfWork(engine) as uow:
-        shard = ledger.sharded_account_for(uow, kind=AccountKind.FEES, currency="EUR",
-                                           spread_by=order_id)
-        uow.commit()
+    shard = fee_shard(engine, order_id)
     with engine.connect() as holder:
         holder.execute(text("SELECT id FROM ledger_accounts WHERE id = :id FOR UPDATE"),
                        {"id": shard})
