@@ -9,6 +9,7 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 Edge = tuple[int, int, float, float]  # rater, ratee, rating in [-1, 1], timestamp
 
@@ -87,6 +88,17 @@ def rev2_slow(
         if delta <= tolerance:
             return Rev2Slow(fairness, goodness, reliability, iteration)
     raise RuntimeError("did not converge")
+
+
+def assert_rev2_matches(fast: Any, slow: Rev2Slow) -> None:
+    """``bonafide.reputation.rev2``'s result equals the twin's to 1e-9, in as many iterations."""
+    assert fast.iterations == slow.iterations
+    for u, value in slow.fairness.items():
+        assert abs(fast.fairness[u] - value) <= 1e-9, (u, fast.fairness[u], value)
+    for p, value in slow.goodness.items():
+        assert abs(fast.goodness[p] - value) <= 1e-9, (p, fast.goodness[p], value)
+    assert max((abs(a - b) for a, b in zip(fast.reliability, slow.reliability, strict=True)),
+               default=0.0) <= 1e-9
 
 
 def fraudar_slow(
