@@ -168,7 +168,9 @@ def burst_slow(
                 times = by_ratee[p]
                 count = sum(1 for x in times if math.floor(x / window + offset) == mine)
                 span = max(times) - min(times)
-                expected = (len(times) - count) * window / max(span, window)
+                if span < 3 * window:
+                    continue
+                expected = (len(times) - count) * window / max(span - window, window)
                 score = min(1.0, max(0.0, 1 - (ratio_min * expected + count_min) / count))
                 result[k] = max(result[k], score)
     return result
@@ -288,7 +290,7 @@ def score_slow(
         hired_edge = hired[u] if hired_like else 0.0
         keep.append((1 - burst_raw[k]) * (1 - block_edge[k]) * (1 - float(linked[k]))
                     * (1 - ring_edge) * (1 - hired_edge))
-        unbought[p] *= 1 - hired_edge
+        unbought[p] *= 1 - (hired_edge if s > 0 else 0.0)
     good = [max(0.0, s) for _, _, s, _ in edges]
     bad = [max(0.0, -s) for _, _, s, _ in edges]
 

@@ -51,10 +51,23 @@ def test_a_burst_on_a_quiet_ratee_is_flagged_and_its_history_is_not() -> None:
                                  timestamp=[*history, *burst])
     score = burst_suspicion(graph)
     assert score[:6].max() == 0.0
-    # Outside the burst the ratee has 6 ratings over a span of 400 days and 29 * 600 s; the
-    # one-day window is the sharpest: expected 6 * 1 / span_days, and 30 ratings in the bin.
+    # Outside the burst the ratee has 6 ratings over the span (400 days and 29 * 600 s) less the
+    # bin; the one-day window is the sharpest: expected 6 * 1 / (span_days - 1), 30 in the bin.
     span_days = (400 * DAY + 600 * 29) / DAY
-    assert score[6:].min() == pytest.approx(1 - (2 * 6 / span_days + 5) / 30, abs=1e-9)
+    assert score[6:].min() == pytest.approx(1 - (2 * 6 / (span_days - 1) + 5) / 30, abs=1e-9)
+
+
+def test_a_window_needs_three_of_its_length_of_history() -> None:
+    # 30 ratings over 35 days: the 30-day bin holds most of them, but there is no history to
+    # call that unusual; the same pattern within 30 hours of a long history is a burst.
+    short = [i * 35 * DAY / 29 for i in range(30)]
+    graph = RatingGraph.from_ids([f"u{i}" for i in range(30)], ["s"] * 30, [1.0] * 30,
+                                 timestamp=short)
+    assert burst_suspicion(graph).max() == 0.0
+    long = [i * 60 * DAY for i in range(4)] + [400 * DAY + i * 3600.0 for i in range(30)]
+    graph = RatingGraph.from_ids([f"u{i}" for i in range(34)], ["s"] * 34, [1.0] * 34,
+                                 timestamp=long)
+    assert burst_suspicion(graph)[4:].min() > 0.5
 
 
 def test_steady_ratings_are_not_a_burst() -> None:

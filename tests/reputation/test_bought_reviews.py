@@ -26,11 +26,27 @@ def test_bought_is_the_chance_that_any_received_rating_was_bought() -> None:
     edge = hired[graph.rater] * hired_like_ratings(graph)
     h, s0, b0 = graph.index_of(["h", "s0", "b0"])
     assert hired[h] > 0.5  # ten extreme ratings, each to a seller on its first day
-    expected = 1.0 - np.array([np.prod(1.0 - edge[graph.ratee == v])
+    praise = graph.rating > 0
+    expected = 1.0 - np.array([np.prod(1.0 - edge[(graph.ratee == v) & praise])
                                for v in range(graph.n_accounts)])
     np.testing.assert_allclose(result.signals["bought"], expected, atol=1e-12)
     assert result.signals["bought"][s0] == pytest.approx(hired[h])
     assert result.signals["bought"][b0] == 0.0
+
+
+def test_a_bad_rating_from_a_reviewer_for_hire_is_not_a_bought_review() -> None:
+    # ``h`` also gives ``x`` one star on its first day: a rival may pay for that, ``x`` did not.
+    base = market_with_a_reviewer_for_hire()
+    graph = RatingGraph.from_ids(
+        [*base.accounts[base.rater], "h"], [*base.accounts[base.ratee], "x"],
+        [*base.rating, -1.0], timestamp=[*(base.timestamp if base.timestamp is not None else []),
+                                          950 * DAY])
+    result = score_graph(graph)
+    h, x, s9 = graph.index_of(["h", "x", "s9"])
+    assert hired_like_ratings(graph)[-1]  # extreme, and x's first rating
+    assert result.signals["hired"][h] > 0.5
+    assert result.signals["bought"][x] == 0.0
+    assert result.signals["bought"][s9] > 0.5
 
 
 def test_bought_reviews_raise_the_fraud_score_by_the_product_rule() -> None:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from web_site import END, DemoSite, Server
 
 from bonafide.api.app import create_app
@@ -139,3 +140,22 @@ def test_a_market_that_is_not_the_demo_has_no_demo_login(tmp_path: Path) -> None
     finally:
         server.stop()
         container.close()
+
+
+def test_the_trust_card_breakdown_adds_up_to_its_headline_and_keeps_fraud_signals_for_staff(
+    demo_site: DemoSite,
+) -> None:
+    seller = demo_site.login("seller").account_id
+    with httpx.Client(base_url=demo_site.url) as client:
+        page = client.get(f"/sellers/{seller}")
+    assert page.status_code == 200
+    card = page.text[page.text.index('class="card trust"'):]
+    headline = re.search(r'<p class="big">(\d+)%</p>', card)
+    start = re.findall(r'class="start" data-effect="([-\d.e]+)"', card)
+    steps = re.findall(r'class="step" data-effect="([-\d.e]+)"', card)
+    total = re.search(r'class="total" data-score="([-\d.e]+)"', card)
+    assert headline is not None and total is not None and len(start) == 1
+    assert float(start[0]) + sum(map(float, steps)) == pytest.approx(float(total.group(1)))
+    assert round(float(total.group(1)) * 100) == int(headline.group(1))
+    # The engine's fraud signals and its trust in the seller are for moderators, not buyers.
+    assert "fraud signal" not in card and "trust from ratings received" not in card

@@ -40,12 +40,14 @@ def burst_suspicion(
     Castellanos, Ghosh, "Exploiting Burstiness in Reviews for Review Spammer Detection", ICWSM
     2013. For a window length :math:`W`, the ratings a ratee ``p`` receives are binned (twice,
     with bins offset by :math:`W/2`). For a rating that falls in a bin holding :math:`k` ratings,
-    the rate expected from the rest of ``p``'s history is
-    :math:`e = (d_p - k) \cdot W / \max(T_p, W)`, with :math:`d_p` the ratee's ratings and
+    the rate expected from the rest of ``p``'s history (the time outside the bin) is
+    :math:`e = (d_p - k) \cdot W / \max(T_p - W, W)`, with :math:`d_p` the ratee's ratings and
     :math:`T_p` the span of their timestamps, and the suspicion is
     :math:`\mathrm{clip}(1 - (r e + k_0) / k, 0, 1)` with :math:`r` = ``ratio_min`` and
     :math:`k_0` = ``count_min``: zero unless the bin holds more than :math:`k_0` ratings and
     :math:`r` times the expected count, and near 1 when the ratee's history is mostly the burst.
+    A window counts only when :math:`T_p \ge 3 W` (``kernels.BURST_HISTORY_WINDOWS``): a shorter
+    history has no baseline, and a seller's first busy month is not a burst of its own month.
     The largest value over windows and offsets is returned. Without timestamps all are 0.
 
     Examples

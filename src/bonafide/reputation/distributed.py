@@ -894,8 +894,9 @@ def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray,
     rest = {name: values for name, values in s.items()
             if name not in ("keep_partial", "hired_like")}
     if bought:
-        # log(1 - h) per rating, summed per ratee: score_graph's ``_bought``.
-        rest["unbought"] = np.log1p(-np.minimum(hired_edge, 1.0 - 1e-12))
+        # log(1 - h) per positive rating, summed per ratee: score_graph's ``_bought``.
+        rest["unbought"] = np.log1p(-np.where(chunk.rating > 0,
+                                              np.minimum(hired_edge, 1.0 - 1e-12), 0.0))
     return dataclasses.replace(chunk, state={**rest, "keep": keep})
 
 

@@ -286,7 +286,7 @@ def burst_edges(
     Examples
     --------
     Six ratings of account 0 within a minute, after one a year earlier: the day holds
-    :math:`k = 6`, the rest of the history predicts :math:`e = 1 \cdot 1 / 365`, so the
+    :math:`k = 6`, the rest of the history predicts :math:`e = 1 \cdot 1 / 364`, so the
     suspicion is :math:`1 - (2e + 5) / 6 \approx 0.166`:
 
     >>> ts = np.array([0.0] + [365 * 86400.0 + i for i in range(6)])
@@ -310,6 +310,8 @@ def burst_edges(
 
 
 BURST_SLICE_EDGES = 2_000_000
+BURST_HISTORY_WINDOWS = 3.0
+"""A window counts for a ratee only when its ratings span at least this many windows."""
 
 
 def _burst_edges_whole(ratee: ChunkIndex, ts: FloatArray, n: int,
@@ -337,8 +339,11 @@ def _burst_edges_whole(ratee: ChunkIndex, ts: FloatArray, n: int,
             boundary = np.concatenate([[True], other_ratee | (bins[1:] != bins[:-1])])
             counts = np.diff(np.append(np.flatnonzero(boundary), m)).astype(np.float64)
             k = counts[np.cumsum(boundary) - 1]
-            expected = (degree_sorted - k) * window / np.maximum(span, window)
+            # The rate the rest of the history predicts, over the time outside this bin.
+            expected = (degree_sorted - k) * window / np.maximum(span - window, window)
             score = np.clip(1.0 - (ratio_min * expected + count_min) / k, 0.0, 1.0)
+            # A window longer than a third of the history has no baseline to stand out from.
+            score[span < BURST_HISTORY_WINDOWS * window] = 0.0
             np.maximum(best, score, out=best)
     result[order] = best
     return result

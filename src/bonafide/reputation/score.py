@@ -288,14 +288,17 @@ def _default(
 
 
 def _bought(graph: RatingGraph, hired_edge: FloatArray) -> FloatArray:
-    r"""Per ratee: :math:`1 - \prod_e (1 - h_e)` over the ratings it received.
+    r"""Per ratee: :math:`1 - \prod_e (1 - h_e)` over the positive ratings it received.
 
     ``h_e`` is the (floored) reviewer-for-hire score of a hired-like rating's rater, 0 for
-    other ratings: the chance that at least one of the ratee's ratings was bought. The benefit
+    other ratings: the chance that at least one of the ratee's praises was bought. The benefit
     share fades when a seller that bought a few reviews also has honest praise; this does not,
-    so a seller is not cleared by diluting what it bought.
+    so a seller is not cleared by diluting what it bought. A bad rating from a hired-like
+    account is no evidence that its target bought anything (a rival may have paid for it), so
+    only positive ratings count; ``hired_edge`` still discounts the bad rating's weight.
     """
-    unbought = np.log1p(-np.minimum(hired_edge, 1.0 - 1e-12))  # h < 1 already; log(0) guard
+    bought = np.where(graph.rating > 0, np.minimum(hired_edge, 1.0 - 1e-12), 0.0)
+    unbought = np.log1p(-bought)  # h < 1 already; log(0) guard
     result: FloatArray = 1.0 - np.exp(
         np.bincount(graph.ratee, weights=unbought, minlength=graph.n_accounts))
     return result

@@ -12,7 +12,7 @@ Reading needs no JavaScript; htmx only refreshes the price quote as the quantity
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -150,12 +150,47 @@ def home(request: Request, after: str | None = None) -> Response:
                   reputation=report.reputation, more=more)
 
 
+@dataclass(frozen=True, slots=True)
+class CardLine:
+    """A line of the trust card's "what moved the score" table.
+
+    ``kind`` is ``start`` (where the score starts: the engine's reputation), ``part`` (one of the
+    engine's own reasons, explaining the start; its effect is how much it moved the engine's
+    score), ``step`` (an effect added to the start) or ``total`` (the served score). The start
+    and the steps add up to the total.
+    """
+
+    label: str
+    effect: float
+    detail: str
+    kind: str
+
+
+def card_lines(served: reputation_service.SellerReputation) -> list[CardLine]:
+    """The served score's breakdown as the card shows it (fraud signals stay with staff)."""
+    lines = []
+    for factor in served.breakdown:
+        if factor.name == "engine_reputation":
+            lines.append(CardLine("starting point", factor.effect, factor.explanation, "start"))
+            lines.extend(CardLine(r.code.replace("_", " "), r.effect, r.detail, "part")
+                         for r in served.reasons
+                         if r.applies_to == "reputation" and r.code != "no_engine_score"
+                         and abs(r.effect) >= 0.0005)
+        elif abs(factor.effect) >= 0.0005:  # shown to three decimals
+            lines.append(CardLine(factor.name.replace("_", " "), factor.effect,
+                                  factor.explanation, "step"))
+    lines.append(CardLine("score", served.score, "what the market serves for this seller",
+                          "total"))
+    return lines
+
+
 def _trust_card(request: Request, seller_id: str) -> dict[str, Any]:
     c = _container(request)
     now = c.clock.now()
     report = trust_service.trust_report(c.uow(read_only=True), now=now)
     card = trust_service.seller_trust(c.uow(read_only=True), seller_id=seller_id, now=now,
                                       report=report)
+    lines: list[CardLine] = []
     if card.score is not None:
         # Show the score the API serves (GET /v1/sellers/{id}/reputation): the engine's
         # reputation with disputes, refunds, imported records and customer service folded in.
@@ -163,9 +198,11 @@ def _trust_card(request: Request, seller_id: str) -> dict[str, Any]:
             c.uow(read_only=True), seller_id=seller_id, now=now, report=report
         )
         card = replace(card, score=served.score, low=served.low, high=served.high)
+        lines = card_lines(served)
     service = seller_service(c, seller_id)
     return {
         "card": card,
+        "lines": lines,
         "bars": charts.histogram(card.histogram),
         "service": service,
         "cells": charts.heat_cells(service.figures.heat_map) if service else [],
