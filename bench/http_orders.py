@@ -528,6 +528,14 @@ async def load(args: argparse.Namespace, url: str, operator_key: str,
         await closed_loop(closed_pairs, clients, warm, seconds=args.warmup_seconds,
                           requests_max=args.requests_max, cycle=False)
         placing, scheduled, cycling = Recorder(), Recorder(), Recorder()
+
+        async def fresh(loop: Awaitable[int]) -> int:
+            # The clients' connections sat idle through the open loop, past the server's
+            # keep-alive timeout (uvicorn: 5 s): start the phase on new ones.
+            for client in clients:
+                await client.close()
+            return await loop
+
         schedule = Schedule(rate=args.place_rate)
         phases = [
             await measure("placement (closed loop)", processes, placing, lambda: closed_loop(
@@ -538,9 +546,9 @@ async def load(args: argparse.Namespace, url: str, operator_key: str,
                               pairs, host, int(port), scheduled, schedule,
                               seconds=args.open_seconds, requests_max=args.requests_max,
                               drain_seconds=DRAIN_SECONDS)),
-            await measure("life cycle", processes, cycling, lambda: closed_loop(
+            await measure("life cycle", processes, cycling, lambda: fresh(closed_loop(
                 closed_pairs, clients, cycling, seconds=args.cycle_seconds,
-                requests_max=args.requests_max, cycle=True)),
+                requests_max=args.requests_max, cycle=True))),
         ]
     finally:
         for client in clients:

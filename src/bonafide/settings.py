@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BONAFIDE_", extra="ignore", frozen=True)
 
     database_url: str = Field(default_factory=default_database_url)
+    database_pool_size: int = Field(default=10, ge=1, le=500)
+    """PostgreSQL connections each process keeps open, and how many requests of one server
+    process do their database work at once (the others wait their turn, holding no thread)."""
     ship_window: Duration = timedelta(days=7)
     release_window: Duration = timedelta(days=14)
     review_window: Duration = timedelta(days=30)
