@@ -13,15 +13,29 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bonafide.market.accounts import AccountStatus, Principal, Role, decode_roles, encode_roles
 from bonafide.market.listings import Bond, BondStatus, Listing, SellerProfile
 from bonafide.money import Money
+from bonafide.store import fastpath
 from bonafide.store.market_tables import (
     accounts,
     idempotency_keys,
@@ -36,18 +50,38 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+@cache
+def _insert_or_ignore_statement(dialect: str, table: Any) -> Executable:
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    key = next(iter(table.primary_key.columns))
+    # RETURNING rather than rowcount: through a Session, PostgreSQL reports rowcount -1 here.
+    statement: Executable = module.insert(table).on_conflict_do_nothing().returning(key)
+    return statement
+
+
+@cache
+def _statements() -> dict[str, Executable]:
+    """Statements of the hot path, built once and run with parameters (``store.fastpath``)."""
+    by_key = and_(
+        idempotency_keys.c.account_id == bindparam("of_account_id"),
+        idempotency_keys.c.key == bindparam("of_key"),
+    )
+    return {
+        "account": select(accounts).where(accounts.c.id == bindparam("account_id")),
+        "complete_key": update(idempotency_keys)
+        .where(by_key)
+        .values(status=bindparam("new_status"), response_json=bindparam("new_response_json")),
+    }
+
+
 def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
     """INSERT that does nothing on a key clash; True when the row was written.
 
     On PostgreSQL a clash with a row another transaction has written but not yet committed waits
     for that transaction: this is what makes concurrent duplicates queue behind the first one.
     """
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    key = next(iter(table.primary_key.columns))
-    # RETURNING rather than rowcount: through a Session, PostgreSQL reports rowcount -1 here.
-    statement = module.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return session.execute(statement).first() is not None
+    statement = _insert_or_ignore_statement(session.get_bind().dialect.name, table)
+    return bool(fastpath.rows(session, statement, values))
 
 
 class AccountRepository:
@@ -89,8 +123,8 @@ class AccountRepository:
         )
 
     def get(self, account_id: str) -> Principal | None:
-        row = self.session.execute(select(accounts).where(accounts.c.id == account_id)).first()
-        return None if row is None else self._principal(row)
+        found = fastpath.rows(self.session, _statements()["account"], {"account_id": account_id})
+        return self._principal(found[0]) if found else None
 
     def get_many(self, account_ids: Collection[str]) -> dict[str, Principal]:
         """The accounts among ``account_ids`` that exist, by id, in one statement."""
@@ -387,10 +421,13 @@ class IdempotencyRepository:
         return int(result.rowcount)
 
     def complete(self, *, account_id: str, key: str, status: int, response_json: str) -> None:
-        self.session.execute(
-            update(idempotency_keys)
-            .where(
-                and_(idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key)
-            )
-            .values(status=status, response_json=response_json)
+        fastpath.rows(
+            self.session,
+            _statements()["complete_key"],
+            {
+                "of_account_id": account_id,
+                "of_key": key,
+                "new_status": status,
+                "new_response_json": response_json,
+            },
         )
