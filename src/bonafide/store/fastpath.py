@@ -63,7 +63,6 @@ def _plan(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Pl
         and dialect.driver == "psycopg"
         and not getattr(compiled, "insert_prefetch", None)
         and not getattr(compiled, "update_prefetch", None)
-        and not getattr(compiled, "postfetch", None)
         and not compiled.escaped_bind_names
         and not any(
             column.type._cached_result_processor(dialect, None) is not None

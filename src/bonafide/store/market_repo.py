@@ -68,6 +68,21 @@ def _statements() -> dict[str, Executable]:
     )
     return {
         "account": select(accounts).where(accounts.c.id == bindparam("account_id")),
+        "listing": select(listings).where(listings.c.id == bindparam("listing_id")),
+        "listing_for_update": select(listings)
+        .where(listings.c.id == bindparam("listing_id"))
+        .with_for_update(),
+        "take_stock": update(listings)
+        .where(
+            and_(
+                listings.c.id == bindparam("of_listing_id"),
+                listings.c.stock >= bindparam("quantity"),
+                listings.c.active.is_(True),
+                listings.c.hidden.is_(False),
+            )
+        )
+        .values(stock=listings.c.stock - bindparam("quantity"), updated_at=bindparam("now"))
+        .returning(*listings.c),
         "complete_key": update(idempotency_keys)
         .where(by_key)
         .values(status=bindparam("new_status"), response_json=bindparam("new_response_json")),
@@ -252,11 +267,9 @@ class ListingRepository:
         )
 
     def get(self, listing_id: str, *, for_update: bool = False) -> Listing | None:
-        statement = select(listings).where(listings.c.id == listing_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self.session.execute(statement).first()
-        return None if row is None else self._listing(row)
+        statement = _statements()["listing_for_update" if for_update else "listing"]
+        found = fastpath.rows(self.session, statement, {"listing_id": listing_id})
+        return self._listing(found[0]) if found else None
 
     def page(
         self,
@@ -296,20 +309,12 @@ class ListingRepository:
         One conditional UPDATE: on PostgreSQL a concurrent one waits for the row lock and then
         re-checks the condition on the new row, so stock is never oversold.
         """
-        row = self.session.execute(
-            update(listings)
-            .where(
-                and_(
-                    listings.c.id == listing_id,
-                    listings.c.stock >= quantity,
-                    listings.c.active.is_(True),
-                    listings.c.hidden.is_(False),
-                )
-            )
-            .values(stock=listings.c.stock - quantity, updated_at=now)
-            .returning(*listings.c)
-        ).first()
-        return None if row is None else self._listing(row)
+        found = fastpath.rows(
+            self.session,
+            _statements()["take_stock"],
+            {"of_listing_id": listing_id, "quantity": quantity, "now": now},
+        )
+        return self._listing(found[0]) if found else None
 
     def give_stock(self, listing_id: str, *, quantity: int, now: datetime) -> bool:
         result: Any = self.session.execute(
