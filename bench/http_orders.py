@@ -376,6 +376,8 @@ class Schedule:
     lag_max: float = 0.0
     connections: int = 0
     connections_max_reached: bool = False
+    worst_by_second: list[float] = field(default_factory=list)
+    """The slowest latency (ms) among the requests due in each second of the schedule."""
 
     def kept(self) -> bool:
         """Every scheduled request was sent on time (within ``LAG_MAX_S``) and answered."""
@@ -421,6 +423,11 @@ async def open_loop(pairs: list[Pair], host: str, port: int, rec: Recorder, sche
                 answered += 1
         finally:
             idle.append(connection)
+            second = int(index / schedule.rate)
+            while len(schedule.worst_by_second) <= second:
+                schedule.worst_by_second.append(0.0)
+            schedule.worst_by_second[second] = max(schedule.worst_by_second[second], round(
+                1000 * (time.perf_counter() - scheduled), 1))
 
     start = time.perf_counter() + 0.05
     try:
@@ -666,7 +673,8 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> bool:
         f"schedule {'kept' if schedule.kept() else 'NOT KEPT'}; latency from each request's "
         f"due time: p50 {scheduled['p50_ms']} ms, p90 {scheduled['p90_ms']} ms, "
         f"p99 {scheduled['p99_ms']} ms, p99.9 {scheduled['p999_ms']} ms, "
-        f"max {scheduled['max_ms']} ms")
+        f"max {scheduled['max_ms']} ms; slowest per second of the schedule (ms): "
+        f"{' '.join(f'{ms:.0f}' for ms in schedule.worst_by_second)}")
     steps = Table(title="life cycle, per step")
     for column in ("step", "n", "p50 ms", "p99 ms"):
         steps.add_column(column, justify="left" if column == "step" else "right")
