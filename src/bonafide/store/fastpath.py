@@ -48,6 +48,8 @@ class _Plan:
 
 _plans: dict[tuple[int, str, frozenset[str]], tuple[Executable, _Plan]] = {}
 _plans_lock = threading.Lock()
+PLANS_MAX = 1_000
+"""More plans than this means statements are being built per call instead of once."""
 
 
 def _plan(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan:
@@ -70,9 +72,9 @@ def _plan(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Pl
         )
     )
     defaults = {
-        name: bind.value
+        name: bind.effective_value
         for bind, name in compiled.bind_names.items()
-        if name not in names and bind.value is not None and bind.callable is None
+        if name not in names and not bind.required
     }
     processors: dict[str, Callable[[Any], Any]] = {}
     for name, processor in compiled._bind_processors.items():
@@ -82,6 +84,7 @@ def _plan(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Pl
             processors[name] = processor
     plan = _Plan(sql=compiled.string if exact else None, defaults=defaults, processors=processors)
     with _plans_lock:
+        assert len(_plans) < PLANS_MAX, "fastpath.rows takes statements built once, not per call"
         # The statement is kept with its plan, so its id is never reused for another one.
         _plans[key] = (statement, plan)
     return plan
