@@ -48,9 +48,12 @@ def _free_port() -> int:
 
 
 class ThrowawayPostgres:
-    def __init__(self, *, durable: bool = False, max_connections: int = 200) -> None:
+    def __init__(self, *, durable: bool = False, max_connections: int = 200,
+                 settings: dict[str, str] | None = None) -> None:
         self.bindir = find_bindir()
         self.durable = durable
+        self.settings = dict(settings or {})
+        """Server settings (``-c name=value``) on top of the ones below."""
         self.max_connections = max_connections
         self.root = Path(tempfile.mkdtemp(prefix="bonafide-pg-"))
         self.data = self.root / "data"
@@ -72,6 +75,7 @@ class ThrowawayPostgres:
         ]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        options += [f"-c {name}={value}" for name, value in self.settings.items()]
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
                   "-o", " ".join(options), "-w", "-t", "60", "start")
         # Its own session, so a signal to the test run's process group does not reach it.

@@ -43,7 +43,7 @@ def connect(
     ``bonafide db upgrade`` unless ``migrate=True``, so production schema changes stay deliberate.
     """
     settings = settings or Settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     if migrate is None:
         migrate = is_sqlite(settings.database_url)
     if migrate:

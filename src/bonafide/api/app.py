@@ -10,11 +10,15 @@ connects once, when the server starts.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -123,10 +127,29 @@ class RequestGuard:
         return body
 
 
+def database_work_limit(tokens: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan that lets ``tokens`` requests at a time run their database work in threads.
+
+    Each request's database work runs in the thread pool (``api.deps``); anyio lets 40 threads
+    run at once by default, more than the database pool's connections, so under load the extra
+    threads either queued on the pool or (with its overflow) had connections opened and closed
+    for them, each a new PostgreSQL process. Limited to the pool's size, the requests beyond it
+    wait on the event loop, holding neither a thread nor a connection.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = tokens
+        yield
+
+    return lifespan
+
+
 def create_app(container: Container) -> FastAPI:
     """The HTTP API over ``container``'s database, clock and settings."""
     settings = container.settings
     app = FastAPI(
+        lifespan=database_work_limit(settings.database_pool_size),
         title="bonafide",
         version=__version__,
         summary="The trust layer for marketplaces of unknown sellers: escrow, verified reviews, "

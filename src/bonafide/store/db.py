@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_RECYCLE_SECONDS = 1_800
+POOL_SIZE_DEFAULT = 5
+"""The default of ``BONAFIDE_DATABASE_POOL_SIZE`` (``settings.Settings.database_pool_size``)."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -35,12 +37,19 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` with the rules above; creates a SQLite file's folder."""
+def make_engine(url: str, *, pool_size: int = POOL_SIZE_DEFAULT, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with the rules above; creates a SQLite file's folder.
+
+    ``pool_size`` (PostgreSQL) is the number of connections kept open; the HTTP server lets that
+    many requests per process do database work at once (``api.app``), so under load the pool
+    neither runs dry nor opens and closes overflow connections for every burst (each one a new
+    server process on PostgreSQL: forked, authenticated, and its CPU lost when it exits). The
+    overflow stays for units of work opened outside the server's thread limit.
+    """
     url = normalise_url(url)
     if is_sqlite(url):
         return _sqlite_engine(url, **kwargs)
-    kwargs.setdefault("pool_size", 10)
+    kwargs["pool_size"] = pool_size
     kwargs.setdefault("max_overflow", 20)
     # No pre-ping: it cost a round trip (and a statement on the server) at the start of every
     # unit of work. A connection that died in the pool fails the first statement of the unit of

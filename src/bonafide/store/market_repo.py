@@ -13,15 +13,29 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bonafide.market.accounts import AccountStatus, Principal, Role, decode_roles, encode_roles
 from bonafide.market.listings import Bond, BondStatus, Listing, SellerProfile
 from bonafide.money import Money
+from bonafide.store import fastpath
 from bonafide.store.market_tables import (
     accounts,
     idempotency_keys,
@@ -36,18 +50,53 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+@cache
+def _insert_or_ignore_statement(dialect: str, table: Any) -> Executable:
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    key = next(iter(table.primary_key.columns))
+    # RETURNING rather than rowcount: through a Session, PostgreSQL reports rowcount -1 here.
+    statement: Executable = module.insert(table).on_conflict_do_nothing().returning(key)
+    return statement
+
+
+@cache
+def _statements() -> dict[str, Executable]:
+    """Statements of the hot path, built once and run with parameters (``store.fastpath``)."""
+    by_key = and_(
+        idempotency_keys.c.account_id == bindparam("of_account_id"),
+        idempotency_keys.c.key == bindparam("of_key"),
+    )
+    return {
+        "account": select(accounts).where(accounts.c.id == bindparam("account_id")),
+        "listing": select(listings).where(listings.c.id == bindparam("listing_id")),
+        "listing_for_update": select(listings)
+        .where(listings.c.id == bindparam("listing_id"))
+        .with_for_update(),
+        "take_stock": update(listings)
+        .where(
+            and_(
+                listings.c.id == bindparam("of_listing_id"),
+                listings.c.stock >= bindparam("quantity"),
+                listings.c.active.is_(True),
+                listings.c.hidden.is_(False),
+            )
+        )
+        .values(stock=listings.c.stock - bindparam("quantity"), updated_at=bindparam("now"))
+        .returning(*listings.c),
+        "complete_key": update(idempotency_keys)
+        .where(by_key)
+        .values(status=bindparam("new_status"), response_json=bindparam("new_response_json")),
+    }
+
+
 def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
     """INSERT that does nothing on a key clash; True when the row was written.
 
     On PostgreSQL a clash with a row another transaction has written but not yet committed waits
     for that transaction: this is what makes concurrent duplicates queue behind the first one.
     """
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    key = next(iter(table.primary_key.columns))
-    # RETURNING rather than rowcount: through a Session, PostgreSQL reports rowcount -1 here.
-    statement = module.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return session.execute(statement).first() is not None
+    statement = _insert_or_ignore_statement(session.get_bind().dialect.name, table)
+    return bool(fastpath.rows(session, statement, values))
 
 
 class AccountRepository:
@@ -89,8 +138,8 @@ class AccountRepository:
         )
 
     def get(self, account_id: str) -> Principal | None:
-        row = self.session.execute(select(accounts).where(accounts.c.id == account_id)).first()
-        return None if row is None else self._principal(row)
+        found = fastpath.rows(self.session, _statements()["account"], {"account_id": account_id})
+        return self._principal(found[0]) if found else None
 
     def get_many(self, account_ids: Collection[str]) -> dict[str, Principal]:
         """The accounts among ``account_ids`` that exist, by id, in one statement."""
@@ -218,11 +267,9 @@ class ListingRepository:
         )
 
     def get(self, listing_id: str, *, for_update: bool = False) -> Listing | None:
-        statement = select(listings).where(listings.c.id == listing_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self.session.execute(statement).first()
-        return None if row is None else self._listing(row)
+        statement = _statements()["listing_for_update" if for_update else "listing"]
+        found = fastpath.rows(self.session, statement, {"listing_id": listing_id})
+        return self._listing(found[0]) if found else None
 
     def page(
         self,
@@ -262,20 +309,12 @@ class ListingRepository:
         One conditional UPDATE: on PostgreSQL a concurrent one waits for the row lock and then
         re-checks the condition on the new row, so stock is never oversold.
         """
-        row = self.session.execute(
-            update(listings)
-            .where(
-                and_(
-                    listings.c.id == listing_id,
-                    listings.c.stock >= quantity,
-                    listings.c.active.is_(True),
-                    listings.c.hidden.is_(False),
-                )
-            )
-            .values(stock=listings.c.stock - quantity, updated_at=now)
-            .returning(*listings.c)
-        ).first()
-        return None if row is None else self._listing(row)
+        found = fastpath.rows(
+            self.session,
+            _statements()["take_stock"],
+            {"of_listing_id": listing_id, "quantity": quantity, "now": now},
+        )
+        return self._listing(found[0]) if found else None
 
     def give_stock(self, listing_id: str, *, quantity: int, now: datetime) -> bool:
         result: Any = self.session.execute(
@@ -387,10 +426,13 @@ class IdempotencyRepository:
         return int(result.rowcount)
 
     def complete(self, *, account_id: str, key: str, status: int, response_json: str) -> None:
-        self.session.execute(
-            update(idempotency_keys)
-            .where(
-                and_(idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key)
-            )
-            .values(status=status, response_json=response_json)
+        fastpath.rows(
+            self.session,
+            _statements()["complete_key"],
+            {
+                "of_account_id": account_id,
+                "of_key": key,
+                "new_status": status,
+                "new_response_json": response_json,
+            },
         )

@@ -33,6 +33,7 @@ from bonafide.market.orders import HistoryEntry, Order, OrderState
 from bonafide.market.quotes import Quote
 from bonafide.market.reviews import Ratings, Review, ReviewerRole
 from bonafide.money import Money
+from bonafide.store import fastpath
 from bonafide.store.order_tables import (
     appeals,
     dispute_messages,
@@ -63,13 +64,34 @@ def _statements() -> dict[str, Executable]:
     sixth of the client's CPU per statement (cProfile of confirm)."""
     by_id = orders.c.id == bindparam("order_id")
     return {
+        "add": insert(orders),
         "get": select(orders).where(by_id),
         "get_for_update": select(orders).where(by_id).with_for_update(),
         "add_history": insert(order_history),
         "history": select(order_history)
         .where(order_history.c.order_id == bindparam("order_id"))
         .order_by(order_history.c.id),
+        "add_review": insert(reviews),
+        "order_reviews": select(reviews)
+        .where(reviews.c.order_id == bindparam("order_id"))
+        .order_by(reviews.c.id),
+        "reveal_order": update(reviews)
+        .where(reviews.c.order_id == bindparam("of_order_id"), reviews.c.revealed_at.is_(None))
+        .values(revealed_at=bindparam("now"))
+        .returning(reviews.c.id),
     }
+
+
+@cache
+def _change_statement(columns: tuple[str, ...]) -> Executable:
+    """The order update that sets ``columns`` (parameters ``new_<column>``), built once per set
+    of columns a transition writes."""
+    return (
+        update(orders)
+        .where(orders.c.id == bindparam("of_order_id"), orders.c.state == bindparam("expected"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+        .returning(*orders.c)
+    )
 
 
 class OrderRepository:
@@ -107,55 +129,59 @@ class OrderRepository:
         return order
 
     def add(self, order: Order) -> None:
-        self.session.execute(
-            insert(orders).values(
-                id=order.id,
-                buyer_id=order.buyer_id,
-                seller_id=order.seller_id,
-                listing_id=order.listing_id,
-                quantity=order.quantity,
-                currency=order.total.currency,
-                total_value=order.total.value,
-                quote=order.quote.to_json(),
-                state=order.state.value,
-                placed_at=order.placed_at,
-                updated_at=order.updated_at,
-                ship_by=order.ship_by,
-                shipped_at=order.shipped_at,
-                release_by=order.release_by,
-                finished_at=order.finished_at,
-                tracking=order.tracking,
-                hold_transfer_id=order.hold_transfer_id,
-                hold_number=order.hold_number,
-                hold_expires_at=order.hold_expires_at,
-                refund_value=order.refund.value,
-                seller_value=order.seller_amount.value,
-                fee_value=order.fee.value,
-                was_disputed=order.was_disputed,
-            )
+        fastpath.rows(
+            self.session,
+            _statements()["add"],
+            {
+                "id": order.id,
+                "buyer_id": order.buyer_id,
+                "seller_id": order.seller_id,
+                "listing_id": order.listing_id,
+                "quantity": order.quantity,
+                "currency": order.total.currency,
+                "total_value": order.total.value,
+                "quote": order.quote.to_json(),
+                "state": order.state.value,
+                "placed_at": order.placed_at,
+                "updated_at": order.updated_at,
+                "ship_by": order.ship_by,
+                "shipped_at": order.shipped_at,
+                "release_by": order.release_by,
+                "finished_at": order.finished_at,
+                "tracking": order.tracking,
+                "hold_transfer_id": order.hold_transfer_id,
+                "hold_number": order.hold_number,
+                "hold_expires_at": order.hold_expires_at,
+                "refund_value": order.refund.value,
+                "seller_value": order.seller_amount.value,
+                "fee_value": order.fee.value,
+                "was_disputed": order.was_disputed,
+            },
         )
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         query = _statements()["get_for_update" if for_update else "get"]
-        row = self.session.execute(query, {"order_id": order_id}).first()
-        return None if row is None else self._order(row)
+        found = fastpath.rows(self.session, query, {"order_id": order_id})
+        return self._order(found[0]) if found else None
 
     def change(self, order_id: str, *, expected_state: OrderState, **values: Any) -> Order:
         """Update the order, asserting it is still in ``expected_state`` (we hold its lock);
         return it as stored now (``RETURNING``: no second read)."""
         if "state" in values and isinstance(values["state"], OrderState):
             values["state"] = values["state"].value
-        rows = self.session.execute(
-            update(orders)
-            .where(orders.c.id == order_id, orders.c.state == expected_state.value)
-            .values(**values)
-            .returning(*orders.c)
-        ).all()
+        columns = tuple(sorted(values))
+        params = {f"new_{name}": values[name] for name in columns}
+        rows = fastpath.rows(
+            self.session,
+            _change_statement(columns),
+            {"of_order_id": order_id, "expected": expected_state.value, **params},
+        )
         assert len(rows) == 1, "an order changes only from the state it was read in"
         return self._order(rows[0])
 
     def add_history(self, order_id: str, entry: HistoryEntry) -> None:
-        self.session.execute(
+        fastpath.rows(
+            self.session,
             _statements()["add_history"],
             {
                 "order_id": order_id,
@@ -169,7 +195,7 @@ class OrderRepository:
         )
 
     def history(self, order_id: str) -> list[HistoryEntry]:
-        rows = self.session.execute(_statements()["history"], {"order_id": order_id}).all()
+        rows = fastpath.rows(self.session, _statements()["history"], {"order_id": order_id})
         return [
             HistoryEntry(
                 at=_utc(r.at),
@@ -419,23 +445,25 @@ class ReviewRepository:
         )
 
     def add(self, review: Review) -> None:
-        self.session.execute(
-            insert(reviews).values(
-                id=review.id,
-                order_id=review.order_id,
-                author_id=review.author_id,
-                subject_id=review.subject_id,
-                role=review.role.value,
-                overall=review.ratings.overall,
-                item_as_described=review.ratings.item_as_described,
-                communication=review.ratings.communication,
-                shipping_speed=review.ratings.shipping_speed,
-                text=review.text,
-                submitted_at=review.submitted_at,
-                updated_at=review.updated_at,
-                revealed_at=review.revealed_at,
-                hidden=review.hidden,
-            )
+        fastpath.rows(
+            self.session,
+            _statements()["add_review"],
+            {
+                "id": review.id,
+                "order_id": review.order_id,
+                "author_id": review.author_id,
+                "subject_id": review.subject_id,
+                "role": review.role.value,
+                "overall": review.ratings.overall,
+                "item_as_described": review.ratings.item_as_described,
+                "communication": review.ratings.communication,
+                "shipping_speed": review.ratings.shipping_speed,
+                "text": review.text,
+                "submitted_at": review.submitted_at,
+                "updated_at": review.updated_at,
+                "revealed_at": review.revealed_at,
+                "hidden": review.hidden,
+            },
         )
 
     def get(self, review_id: str, *, for_update: bool = False) -> Review | None:
@@ -446,21 +474,18 @@ class ReviewRepository:
         return None if row is None else self._review(row)
 
     def for_order(self, order_id: str) -> list[Review]:
-        rows = self.session.execute(
-            select(reviews).where(reviews.c.order_id == order_id).order_by(reviews.c.id)
-        ).all()
+        rows = fastpath.rows(self.session, _statements()["order_reviews"], {"order_id": order_id})
         return [self._review(r) for r in rows]
 
     def change(self, review_id: str, **values: Any) -> None:
         self.session.execute(update(reviews).where(reviews.c.id == review_id).values(**values))
 
     def reveal_order(self, order_id: str, *, now: datetime) -> int:
-        result: Any = self.session.execute(
-            update(reviews)
-            .where(reviews.c.order_id == order_id, reviews.c.revealed_at.is_(None))
-            .values(revealed_at=now)
+        # RETURNING rather than rowcount: the fast path gives rows.
+        revealed = fastpath.rows(
+            self.session, _statements()["reveal_order"], {"of_order_id": order_id, "now": now}
         )
-        return int(result.rowcount)
+        return len(revealed)
 
     def unrevealed_order_ids(self, *, finished_before: datetime, limit: int) -> list[str]:
         """Orders with hidden reviews whose review window closed (finished before the cutoff)."""

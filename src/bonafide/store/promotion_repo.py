@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Executable, Row, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from bonafide.market.promotions import (
     Usage,
 )
 from bonafide.money import Money
+from bonafide.store import fastpath
 from bonafide.store.promotion_tables import (
     order_promotions,
     points_lot_uses,
@@ -48,6 +50,28 @@ LOTS_MAX = 10_000
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@cache
+def _statements() -> dict[str, Executable]:
+    """Statements of the order flow's hot path, built once and run with parameters
+    (``store.fastpath``)."""
+    earned = (
+        select(func.coalesce(func.sum(points_lots.c.amount - points_lots.c.clawed_back), 0))
+        .where(
+            and_(
+                points_lots.c.account_id == bindparam("account_id"),
+                points_lots.c.earned_at >= bindparam("since"),
+            )
+        )
+        .scalar_subquery()
+    )
+    has_row = exists().where(order_promotions.c.order_id == bindparam("order_id"))
+    return {
+        "add_order": insert(order_promotions),
+        "add_lot": insert(points_lots),
+        "order_and_earned": select(earned.label("earned"), has_row.label("has_row")),
+    }
 
 
 def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
@@ -258,7 +282,7 @@ class PromotionRepository:
 
     # --- what an order used ----------------------------------------------------------------
     def add_order(self, **values: Any) -> None:
-        self.session.execute(insert(order_promotions).values(**values))
+        fastpath.rows(self.session, _statements()["add_order"], values)
 
     def order(self, order_id: str, *, for_update: bool = False) -> Row[Any] | None:
         query = select(order_promotions).where(order_promotions.c.order_id == order_id)
@@ -276,13 +300,11 @@ class PromotionRepository:
         exists, and only an order that has a row reads it again under its lock. A row cannot
         appear meanwhile: it is written at placement, or when the order settles, which the
         caller does holding the order's lock."""
-        earned = (
-            select(func.coalesce(func.sum(points_lots.c.amount - points_lots.c.clawed_back), 0))
-            .where(and_(points_lots.c.account_id == account_id, points_lots.c.earned_at >= since))
-            .scalar_subquery()
-        )
-        has_row = exists().where(order_promotions.c.order_id == order_id)
-        found = self.session.execute(select(earned, has_row)).one()
+        found = fastpath.rows(
+            self.session,
+            _statements()["order_and_earned"],
+            {"order_id": order_id, "account_id": account_id, "since": since},
+        )[0]
         row = self.order(order_id, for_update=True) if found[1] else None
         return row, int(found[0])
 
@@ -321,17 +343,19 @@ class PromotionRepository:
         expires_at: datetime,
         amount: int,
     ) -> None:
-        self.session.execute(
-            insert(points_lots).values(
-                id=lot_id,
-                account_id=account_id,
-                order_id=order_id,
-                earned_at=earned_at,
-                expires_at=expires_at,
-                amount=amount,
-                remaining=amount,
-                clawed_back=0,
-            )
+        fastpath.rows(
+            self.session,
+            _statements()["add_lot"],
+            {
+                "id": lot_id,
+                "account_id": account_id,
+                "order_id": order_id,
+                "earned_at": earned_at,
+                "expires_at": expires_at,
+                "amount": amount,
+                "remaining": amount,
+                "clawed_back": 0,
+            },
         )
 
     def lot_of_order(self, order_id: str) -> Row[Any] | None:

@@ -1,0 +1,54 @@
+"""The hot statements' fast path gives what the session gives, inside the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, bindparam, insert, select, update
+
+from bonafide.store import fastpath
+from bonafide.store.market_tables import server_secrets
+from bonafide.store.uow import UnitOfWork
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+ADD = insert(server_secrets)
+BY_NAME = select(server_secrets).where(server_secrets.c.name == bindparam("of_name"))
+RENAME = (
+    update(server_secrets)
+    .where(server_secrets.c.name == bindparam("of_name"))
+    .values(value=bindparam("new_value"))
+    .returning(server_secrets.c.name, server_secrets.c.value)
+)
+
+
+def test_rows_are_the_sessions_rows_and_writes_commit_with_the_unit_of_work(
+    engine: Engine,
+) -> None:
+    with UnitOfWork(engine) as uow:
+        assert fastpath.rows(uow.session, ADD, {"name": "a", "value": "1", "created_at": NOW}) == []
+        fast = fastpath.rows(uow.session, BY_NAME, {"of_name": "a"})
+        slow = uow.session.execute(BY_NAME, {"of_name": "a"}).all()
+        assert [tuple(r) for r in fast] == [tuple(r) for r in slow]
+        assert fast[0].value == "1"
+        changed = fastpath.rows(uow.session, RENAME, {"of_name": "a", "new_value": "2"})
+        assert [(r.name, r.value) for r in changed] == [("a", "2")]
+        uow.commit()
+    with UnitOfWork(engine, read_only=True) as uow:
+        assert [r.value for r in fastpath.rows(uow.session, BY_NAME, {"of_name": "a"})] == ["2"]
+
+
+def test_writes_roll_back_with_the_unit_of_work(engine: Engine) -> None:
+    with UnitOfWork(engine) as uow:
+        fastpath.rows(uow.session, ADD, {"name": "b", "value": "1", "created_at": NOW})
+        assert fastpath.rows(uow.session, BY_NAME, {"of_name": "b"})
+        # leaving without commit rolls back
+    with UnitOfWork(engine, read_only=True) as uow:
+        assert fastpath.rows(uow.session, BY_NAME, {"of_name": "b"}) == []
+        assert uow.session.execute(BY_NAME, {"of_name": "b"}).all() == []
+
+
+def test_on_postgresql_the_statements_run_on_the_driver_and_elsewhere_through_the_session(
+    engine: Engine,
+) -> None:
+    plan = fastpath._plan(BY_NAME, engine.dialect, frozenset({"of_name"}))
+    assert (plan.sql is not None) == (engine.dialect.name == "postgresql")
