@@ -186,3 +186,53 @@ def test_burst_edges_over_ratee_groups_equal_the_whole_graph_at_once(
     monkeypatch.setattr(k, "BURST_SLICE_EDGES", 700)  # six groups of ratees
     grouped = k.burst_edges(graph.ratee, ts, graph.n_accounts, **args)
     assert whole.max() > 0 and np.array_equal(grouped, whole)
+
+
+def _peel_rounds_dense(chunks: list[k.EdgeChunk], n: int) -> list[float]:
+    """The slow twin of ``distributed._peel_stage``: every round over every edge with
+    length-n alive masks (``peel_partial`` and ``peel_step``); the densities of its rounds."""
+    alive_rater, alive_ratee = k.combine_sum([k.alive_partial(c, n) for c in chunks])
+    alive_rater, alive_ratee = alive_rater > 0, alive_ratee > 0
+    densities = []
+    while alive_rater.any() or alive_ratee.any():
+        parts = [k.peel_partial(dataclasses.replace(c, touched=None, local=None), alive_rater,
+                                alive_ratee, n) for c in chunks]
+        degree_rater, degree_ratee = k.combine_sum(parts)
+        density, alive_rater, alive_ratee = k.peel_step(degree_rater, degree_ratee, alive_rater,
+                                                        alive_ratee, epsilon=0.1)
+        densities.append(density)
+    return densities
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("parts", [1, 4])
+@pytest.mark.parametrize("local", [False, True])
+def test_peeling_over_live_edges_gives_every_round_and_block_of_the_dense_peel(
+    seed: int, parts: int, local: bool
+) -> None:
+    from bonafide.reputation import distributed as d
+    from bonafide.reputation import fraudar
+
+    # A dense core planted in a sparse random graph, so peels run several rounds.
+    rng = np.random.default_rng(seed)
+    n, m = 600, 6000
+    core = rng.integers(0, 40, (2, 1500))
+    rater = np.concatenate([rng.integers(0, n, m), core[0]])
+    ratee = np.concatenate([rng.integers(0, n, m), core[1]])
+    graph = RatingGraph.from_indices(rater, ratee, np.ones(rater.shape[0]), n_accounts=n)
+    whole = k.EdgeChunk(graph.rater, graph.ratee, graph.rating, None)
+    runner = d.LocalRunner(k.split_by_ratee(whole, parts))
+    runner.update(k.fraudar_select, n, positive_only=True)
+    (degree_in,) = runner.reduce(k.selected_in_degree_partial, k.combine_sum, n)
+    runner.update(k.fraudar_weigh, degree_in, column_offset=5.0)
+    alive = [v > 0 for v in runner.reduce(k.alive_partial, k.combine_sum, n)]
+    expected_densities = _peel_rounds_dense(runner.chunks, n)
+    if local:
+        runner.update(k.with_local_positions)
+    raters, ratees, density, density_graph = d._peel_stage(runner, n, *alive)
+    (block,) = fraudar(graph, blocks_max=1)
+    assert (raters == block.raters).all() and (ratees == block.ratees).all()
+    assert density == max(expected_densities) and density_graph == expected_densities[0]
+    assert abs(density - block.density) <= 1e-12 * block.density
+    assert len(expected_densities) > 3
+    assert all(c.peel is None for c in runner.chunks)

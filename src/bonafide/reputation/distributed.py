@@ -294,6 +294,8 @@ def _compact_step(fn: Callable[..., tuple[EdgeChunk, Partial]], chunk: EdgeChunk
 
 def _combine(combine: Callable[[Sequence[Any]], Any], *parts: Any) -> Any:
     """``combine`` over partial tuples, some of whose vectors may be ``SparsePart``."""
+    if combine is k.combine_sparse_sum:
+        return combine(list(parts))  # keeps its parts sparse
     sparse = any(isinstance(v, SparsePart) for p in parts for v in p)
     if not sparse:
         return combine(list(parts))
@@ -1006,22 +1008,52 @@ def _peel_stage(
     runner: Runner, n: int, alive_rater: BoolArray, alive_ratee: BoolArray,
     *, epsilon: float = 0.1, rounds_max: int = 100_000,
 ) -> tuple[BoolArray, BoolArray, float, float]:
+    """``fraudar._peel`` over chunks: the same rounds, densities and block.
+
+    The driver keeps the alive accounts as sorted index arrays and sends them as bitmaps; each
+    chunk keeps its live edges (``kernels.peel_round``) and returns sums over the accounts they
+    name, so a round's work, messages and driver arithmetic shrink with the alive set (most
+    accounts die in the first two rounds) instead of costing O(edges + accounts) every round.
+    """
+    raters, ratees = np.flatnonzero(alive_rater), np.flatnonzero(alive_ratee)
     density_graph = -1.0
-    best = (-1.0, alive_rater.copy(), alive_ratee.copy())
+    best = (-1.0, raters, ratees)
+    bits: tuple[Any, Any] = (None, None)
     for _ in range(rounds_max):
-        if not (alive_rater.any() or alive_ratee.any()):
-            return best[1], best[2], best[0], density_graph
-        degree_rater, degree_ratee = runner.reduce(
-            k.peel_partial, k.combine_sum, runner.broadcast(alive_rater),
-            runner.broadcast(alive_ratee), n)
-        density, next_rater, next_ratee = k.peel_step(
-            degree_rater, degree_ratee, alive_rater, alive_ratee, epsilon=epsilon)
+        if not (raters.size or ratees.size):
+            runner.update(k.peel_end)
+            return (_mask_of(best[1], n), _mask_of(best[2], n), best[0], density_graph)
+        part_rater, part_ratee = runner.step(k.peel_round, k.combine_sparse_sum, *bits, n)
+        degree_rater = _aligned(part_rater, raters)
+        degree_ratee = _aligned(part_ratee, ratees)
+        # ``kernels.peel_step`` over the alive accounts only: the same sum in the same order.
+        size = raters.shape[0] + ratees.shape[0]
+        density = float(np.sum(degree_rater)) / size
+        cut = (1.0 + epsilon) * 2.0 * density
         if density_graph < 0:
             density_graph = density
         if density > best[0]:
-            best = (density, alive_rater.copy(), alive_ratee.copy())
-        alive_rater, alive_ratee = next_rater, next_ratee
+            best = (density, raters, ratees)
+        raters, ratees = raters[~(degree_rater <= cut)], ratees[~(degree_ratee <= cut)]
+        bits = (runner.broadcast(k.bitmap_of(raters, n)), runner.broadcast(k.bitmap_of(ratees, n)))
     raise ConvergenceError("fraudar", iterations=rounds_max, delta=float("nan"), tolerance=0.0)
+
+
+def _aligned(part: SparsePart, alive: IndexArray) -> FloatArray:
+    """The values of ``part`` at the sorted ``alive`` accounts (0 where it has none)."""
+    degree = np.zeros(alive.shape[0])
+    position = np.minimum(np.searchsorted(alive, part.ids), max(alive.shape[0] - 1, 0))
+    found = alive[position] == part.ids if alive.size else np.zeros(part.ids.shape[0], bool)
+    # Only live edges are summed, and they join alive accounts.
+    assert found.all(), "a partial names an account that is not alive"
+    degree[position[found]] = part.values[found]
+    return degree
+
+
+def _mask_of(ids: IndexArray, n: int) -> BoolArray:
+    mask = np.zeros(n, dtype=bool)
+    mask[ids] = True
+    return mask
 
 
 def _trust_stage(

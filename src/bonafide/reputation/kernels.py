@@ -64,6 +64,7 @@ class EdgeChunk:
     state: dict[str, NDArray[Any]] = field(default_factory=dict)
     touched: IndexArray | None = None  # sorted accounts the chunk's edges name, when known
     local: tuple[NDArray[np.int32], NDArray[np.int32]] | None = None  # positions in touched
+    peel: PeelState | None = None  # a FRAUDAR peel's live edges, between its rounds
 
     def __post_init__(self) -> None:
         m = self.rater.shape[0]
@@ -632,6 +633,180 @@ def peel_step(
     density = total / size
     cut = (1.0 + epsilon) * 2.0 * density
     return density, alive_rater & ~(degree_rater <= cut), alive_ratee & ~(degree_ratee <= cut)
+
+
+@dataclass(frozen=True, eq=False)
+class PeelState:
+    """One chunk's live edges during a FRAUDAR peel (``peel_round``), so a round costs
+    O(live edges + their nodes) instead of O(edges + accounts).
+
+    ``live`` are the positions of the edges whose rater and ratee are both alive (among the
+    ``remaining`` ones), in order; ``rater_slot`` / ``ratee_slot`` give each live edge's place in
+    ``raters`` / ``ratees``, the sorted global indices of the accounts the live edges name.
+    """
+
+    live: NDArray[np.int64]
+    rater_slot: NDArray[np.int64]
+    ratee_slot: NDArray[np.int64]
+    raters: IndexArray
+    ratees: IndexArray
+
+
+def bitmap_of(ids: IndexArray, n: int) -> NDArray[np.uint8]:
+    """A bit per account (``n`` of them, little-endian within a byte), set at the distinct
+    ``ids``: an eighth of a boolean vector, so a set of accounts travels cheaply.
+
+    >>> bits = bitmap_of(np.array([0, 3, 9]), 12)
+    >>> bits.tolist(), in_bitmap(bits, np.array([9, 1, 3])).tolist()
+    ([9, 2], [True, False, True])
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    bits = np.bincount(ids >> 3, weights=np.left_shift(1, ids & 7).astype(np.float64),
+                       minlength=(n + 7) // 8)
+    return bits.astype(np.uint8)
+
+
+def in_bitmap(bits: NDArray[np.uint8], ids: NDArray[Any]) -> BoolArray:
+    """Whether each of ``ids`` is set in ``bits`` (see ``bitmap_of``)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    found: BoolArray = ((bits[ids >> 3] >> (ids & 7).astype(np.uint8)) & 1).astype(bool)
+    return found
+
+
+def peel_round(
+    chunk: EdgeChunk, alive_rater: NDArray[np.uint8] | None,
+    alive_ratee: NDArray[np.uint8] | None, n: int,
+) -> tuple[EdgeChunk, Partial]:
+    """One peeling round of this chunk: ``peel_partial``'s sums over the live edges only.
+
+    ``alive_rater`` / ``alive_ratee`` are bitmaps (``bitmap_of``) of the accounts still alive,
+    or None in a peel's first round, when every account with a ``remaining`` edge is. Returns
+    the chunk holding its live edges (``PeelState``) and the weighted degree of each account
+    that has a live edge here, as ``SparsePart``s over those accounts (combine with
+    ``combine_sparse_sum``). Each sum adds the same values in the same order as
+    ``peel_partial``'s ``bincount``, which adds zeros for the other edges: the same floats.
+    Edges only ever die, so a round costs O(live edges and their accounts) and nothing in it
+    is of length ``n``; drop the state with ``peel_end``.
+
+    Examples
+    --------
+    >>> c = EdgeChunk(np.array([0, 0, 1]), np.array([1, 2, 2]), np.ones(3), None,
+    ...               {"peel_weight": np.array([0.5, 0.25, 1.0]),
+    ...                "remaining": np.ones(3, bool)})
+    >>> c, (raters, ratees) = peel_round(c, None, None, 3)
+    >>> raters.ids.tolist(), raters.values.tolist(), ratees.values.tolist()
+    ([0, 1], [0.75, 1.0], [0.5, 1.25])
+    >>> alive = bitmap_of(np.array([0, 1]), 3)
+    >>> c, (raters, ratees) = peel_round(c, alive, alive, 3)
+    >>> raters.ids.tolist(), raters.values.tolist(), ratees.ids.tolist()
+    ([0], [0.5], [1])
+    """
+    weight = chunk.state["peel_weight"]
+    if chunk.peel is None and alive_rater is None:
+        # The first round: every remaining edge is live. Nothing is kept (the edges that stay
+        # live are known after the round, and usually far fewer).
+        remaining = chunk.state["remaining"]
+        sums = []
+        for side in (0, 1):
+            index, ids_of, size = _peel_index(chunk, side, n)
+            total = np.bincount(index[remaining], weights=weight[remaining],
+                                minlength=size).astype(np.float64, copy=False)
+            present = np.flatnonzero(total > 0)  # every weight is > 0 (1 / log(d + c), c > 1)
+            sums.append(SparsePart(ids_of(present), total[present], n))
+        return chunk, tuple(sums)
+    assert alive_rater is not None and alive_ratee is not None, "only a first round has no set"
+    if chunk.peel is None:
+        live = np.flatnonzero(chunk.state["remaining"])
+        live = live[in_bitmap(alive_rater, chunk.rater[live])
+                    & in_bitmap(alive_ratee, chunk.ratee[live])]
+        sides = [_peel_slots(chunk, side, n, live) for side in (0, 1)]
+        state = PeelState(live, sides[0][0], sides[1][0], sides[0][1], sides[1][1])
+    else:
+        state = _peel_shrink(chunk.peel, alive_rater, alive_ratee)
+    w_live = weight[state.live]
+    rater_sum = np.bincount(state.rater_slot, weights=w_live,
+                            minlength=state.raters.shape[0]).astype(np.float64, copy=False)
+    ratee_sum = np.bincount(state.ratee_slot, weights=w_live,
+                            minlength=state.ratees.shape[0]).astype(np.float64, copy=False)
+    return replace(chunk, peel=state), (SparsePart(state.raters, rater_sum, n),
+                                        SparsePart(state.ratees, ratee_sum, n))
+
+
+def peel_end(chunk: EdgeChunk) -> EdgeChunk:
+    """The chunk without its peel's live edges."""
+    return replace(chunk, peel=None)
+
+
+def _peel_index(chunk: EdgeChunk, side: int, n: int) -> tuple[NDArray[Any], Any, int]:
+    """Each edge's rater (side 0) or ratee (1) as a position in ``touched`` when the chunk has
+    local positions (tables of O(touched), not O(n)), else as the global index; a function from
+    such positions back to global indices; and the size of that space."""
+    if chunk.touched is not None and chunk.local is not None:
+        touched = chunk.touched
+        return chunk.local[side], lambda positions: touched[positions], touched.shape[0]
+    index = chunk.rater if side == 0 else chunk.ratee
+    return index, lambda positions: positions, n
+
+
+def _peel_slots(chunk: EdgeChunk, side: int, n: int,
+                live: NDArray[np.int64]) -> tuple[NDArray[np.int64], IndexArray]:
+    """Each live edge's slot among the distinct accounts on ``side`` of the live edges, and
+    those accounts (sorted global indices)."""
+    index, ids_of, size = _peel_index(chunk, side, n)
+    at = index[live]
+    used = np.zeros(size, dtype=bool)
+    used[at] = True
+    slot_of = np.cumsum(used, dtype=np.int64) - 1
+    return slot_of[at], ids_of(np.flatnonzero(used))
+
+
+def _peel_shrink(state: PeelState, alive_rater: NDArray[np.uint8],
+                 alive_ratee: NDArray[np.uint8]) -> PeelState:
+    """``state`` without the edges that lost an end, and without the accounts left with none."""
+    ok = in_bitmap(alive_rater, state.raters)[state.rater_slot]
+    ok &= in_bitmap(alive_ratee, state.ratees)[state.ratee_slot]
+    sides = []
+    for slot, ids in ((state.rater_slot[ok], state.raters), (state.ratee_slot[ok], state.ratees)):
+        used = np.bincount(slot, minlength=ids.shape[0]) > 0
+        sides.append(((np.cumsum(used, dtype=np.int64) - 1)[slot], ids[used]))
+    return PeelState(state.live[ok], sides[0][0], sides[1][0], sides[0][1], sides[1][1])
+
+
+def combine_sparse_sum(parts: Sequence[Partial]) -> Partial:
+    """Element-wise sum of partial tuples of ``SparsePart``s, kept sparse: the union of their
+    accounts. Each account's values are added in the order of ``parts`` (as a dense fold does),
+    so the sums are the same floats whichever way they are grouped into parts.
+
+    >>> a = (SparsePart(np.array([1, 4]), np.array([1.0, 2.0]), 6),)
+    >>> b = (SparsePart(np.array([0, 4]), np.array([3.0, 0.5]), 6),)
+    >>> (total,) = combine_sparse_sum([a, b])
+    >>> total.ids.tolist(), total.values.tolist()
+    ([0, 1, 4], [3.0, 1.0, 2.5])
+    """
+    assert parts
+    return tuple(_sparse_sum(values) for values in zip(*parts, strict=True))
+
+
+def _sparse_sum(values: Sequence[SparsePart]) -> SparsePart:
+    if len(values) == 1:
+        return values[0]
+    size = values[0].size
+    ids = np.concatenate([v.ids for v in values])
+    if ids.shape[0] * 4 >= size:
+        # Many entries: a dense accumulator is O(n + entries) where sorting is O(entries log).
+        total = np.zeros(size)
+        present = np.zeros(size, dtype=bool)
+        for value in values:
+            # ids are distinct within one part, so a fancy-indexed update is exact.
+            total[value.ids] += value.values
+            present[value.ids] = True
+        where = np.flatnonzero(present)
+        return SparsePart(where, total[where], size)
+    # bincount adds in input order: part by part, as the dense accumulator does.
+    distinct, slot = np.unique(ids, return_inverse=True)
+    sums = np.bincount(slot, weights=np.concatenate([v.values for v in values]),
+                       minlength=distinct.shape[0]).astype(np.float64, copy=False)
+    return SparsePart(distinct, sums, size)
 
 
 def block_remove(
