@@ -6,7 +6,7 @@ Usage::
         [--workers 2] [--memory-limit 8GB] [--data /tmp/bonafide-scale] [--method default]
 
 For each size it generates the graph once (``bonafide simulate-graph``'s generator, seed 0,
-1 M-row chunks, 10 chunks per file) unless the directory exists, then scores it on a fresh
+1 M-row chunks, 10 chunks per file, default ``share_max``) unless the directory exists, then scores it on a fresh
 ``LocalCluster`` and prints one JSON line: wall time (read + score), the time of each stage, CPU
 seconds of the workers and the driver, map + reduce rounds, and the peak resident memory
 (``VmHWM`` from ``/proc``) of each worker process and of the driver. Wall time on a shared
@@ -60,10 +60,12 @@ def cpu_seconds() -> float:
 
 
 def generate(ratings: int, data: Path) -> Path:
-    directory = data / f"graph-{ratings}"
+    config = GraphConfig(ratings=ratings)
+    # The cap in the name: graphs drawn before it (or with another) are not reused.
+    directory = data / f"graph-{ratings}-share{config.share_max:g}"
     if not (directory / "labels.parquet").exists():
         started = time.monotonic()
-        write_graph(GraphConfig(ratings=ratings), directory, seed=0, chunk_rows=1_000_000)
+        write_graph(config, directory, seed=0, chunk_rows=1_000_000)
         print(f"generated {ratings:,} ratings in {time.monotonic() - started:.1f}s",
               file=sys.stderr, flush=True)
     return directory / "ratings"
