@@ -12,8 +12,9 @@ The graph: buyers rate sellers, and for a share ``rate_back_share`` of orders th
 buyer back (5 stars). Buyer activity and seller popularity follow Pareto laws (power-law
 degrees), capped so that no one account expects more than ``share_max`` of the orders: with
 shape 1.2 the law has no variance, and an uncapped draw once gave one seller 38 % of a 10 M
-graph, a market no size of which looks like the others. Each seller has a quality (its chance of a good order) and ratings are J-shaped (a good
-order is mostly 5 stars, a bad one mostly 1). Planted attacks, with labels:
+graph, a market no size of which looks like the others. Each seller has a quality (its chance
+of a good order) and ratings are J-shaped (a good order is mostly 5 stars, a bad one mostly 1).
+Planted attacks, with labels:
 
 * ``ring``: groups of ``ring_size`` accounts that all rate each other 5 stars;
 * ``sock``: fresh accounts that give one master seller (``sock_master``) 5 stars (self-dealing).
