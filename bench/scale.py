@@ -9,8 +9,9 @@ For each size it generates the graph once (``bonafide simulate-graph``'s generat
 1 M-row chunks, 10 chunks per file, default ``share_max``) unless the directory exists, then
 scores it on a fresh ``LocalCluster`` and prints one JSON line: wall time (read + score), the
 time of each stage, CPU seconds of the workers and the driver, map + reduce rounds, and the peak
-resident memory (``VmHWM`` from ``/proc``) of each worker process and of the driver. Wall time on a shared
-machine depends on its load (recorded with the run); CPU seconds are the figures to compare.
+resident memory (``VmHWM`` from ``/proc``) of each worker process and of the driver. Wall time
+on a shared machine depends on its load (recorded with the run); CPU seconds are the figures to
+compare.
 Not a CI test: a 100 M run takes a long time on two cores.
 """
 

@@ -236,3 +236,54 @@ def test_peeling_over_live_edges_gives_every_round_and_block_of_the_dense_peel(
     assert abs(density - block.density) <= 1e-12 * block.density
     assert len(expected_densities) > 3
     assert all(c.peel is None for c in runner.chunks)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_local_positions_from_one_sort_equal_a_binary_search_into_the_distinct_accounts(
+    seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    rater = rng.integers(0, 5_000, 3_000).astype(np.int32)
+    ratee = (rng.integers(0, 100, 3_000) * 37).astype(np.int32)
+    chunk = k.with_local_positions(k.EdgeChunk(rater, ratee, np.ones(3_000), None))
+    touched = np.unique(np.concatenate([rater, ratee]))
+    assert chunk.touched is not None and chunk.local is not None
+    assert (chunk.touched == touched).all() and chunk.touched.dtype == np.int32
+    assert (chunk.local[0] == np.searchsorted(touched, rater)).all()
+    assert (chunk.local[1] == np.searchsorted(touched, ratee)).all()
+
+
+@pytest.mark.parametrize("local", [False, True])
+def test_fraudar_select_marks_the_first_eligible_rating_of_each_pair(local: bool) -> None:
+    rng = np.random.default_rng(3)
+    rater, ratee = rng.integers(0, 30, 2_000), rng.integers(0, 30, 2_000)
+    rating = rng.choice([-1.0, 1.0], 2_000)
+    chunk = k.EdgeChunk(rater, ratee, rating, None)
+    if local:
+        chunk = k.with_local_positions(chunk)
+    got = k.fraudar_select(chunk, 30, positive_only=True).state["selected"]
+    seen: set[tuple[int, int]] = set()
+    expected = np.zeros(2_000, dtype=bool)
+    for row in range(2_000):  # the slow twin: walk the ratings in order
+        pair = (int(rater[row]), int(ratee[row]))
+        if rating[row] > 0 and pair not in seen:
+            seen.add(pair)
+            expected[row] = True
+    assert (got == expected).all()
+
+
+def test_bursts_do_not_depend_on_the_order_of_ratings_with_equal_ratee_and_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(5)
+    ratee = rng.integers(0, 6, 3_000)
+    ts = np.round(rng.random(3_000) * 40, 0) * 3_600.0  # many equal times
+    args = dict(windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
+    got = k.burst_edges(ratee, ts, 6, **args)  # type: ignore[arg-type]
+    order = k._order_by_ratee_time(ratee, ts, 6)
+    assert (np.diff(ratee[order]) >= 0).all()
+    same = np.diff(ratee[order]) == 0
+    assert (np.diff(ts[order])[same] >= 0).all()
+    monkeypatch.setattr(k, "_order_by_ratee_time", lambda r, t, n: np.lexsort((t, r)))
+    assert (got == k.burst_edges(ratee, ts, 6, **args)).all()  # type: ignore[arg-type]
+    assert got.max() > 0

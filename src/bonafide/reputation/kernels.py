@@ -121,6 +121,9 @@ def split_by_ratee(chunk: EdgeChunk, parts: int) -> list[EdgeChunk]:
     """
     assert parts >= 1
     bucket = chunk.ratee % parts
+    if parts <= 2**16:
+        # A stable sort of 16-bit keys is a radix sort in NumPy, O(m): 5x faster than on int32.
+        bucket = bucket.astype(np.uint16)
     order = np.argsort(bucket, kind="stable")
     bounds = np.searchsorted(bucket[order], np.arange(parts + 1))
     return [chunk.take(order[bounds[j]:bounds[j + 1]]) for j in range(parts)]
@@ -171,10 +174,25 @@ class SparsePart:
 def with_local_positions(chunk: EdgeChunk) -> EdgeChunk:
     """The chunk with ``touched`` (its accounts, sorted) and each edge's positions in it, so its
     partials cost O(edges + touched) and travel as ``SparsePart`` instead of length-n vectors."""
-    touched = distinct_sorted(np.concatenate([chunk.rater, chunk.ratee]))
-    local = (np.searchsorted(touched, chunk.rater).astype(np.int32),
-             np.searchsorted(touched, chunk.ratee).astype(np.int32))
-    return replace(chunk, touched=touched, local=local)
+    both = np.concatenate([chunk.rater, chunk.ratee])
+    m = chunk.n_ratings
+    shift = max(int(2 * m - 1).bit_length(), 1)
+    if both.size == 0 or int(both.max()) >= 2 ** (62 - shift):
+        touched = distinct_sorted(both)
+        local = (np.searchsorted(touched, chunk.rater).astype(np.int32),
+                 np.searchsorted(touched, chunk.ratee).astype(np.int32))
+        return replace(chunk, touched=touched, local=local)
+    # One sort of (account, row) keys gives the distinct accounts and every row's place among
+    # them: binary searches of 2m random accounts into the sorted ones cost 3x as much.
+    key = np.sort((both.astype(np.int64) << shift) | np.arange(2 * m, dtype=np.int64))
+    account = key >> shift
+    new = np.empty(2 * m, dtype=bool)
+    new[:1] = True
+    np.not_equal(account[1:], account[:-1], out=new[1:])
+    position = np.empty(2 * m, dtype=np.int32)
+    position[key & ((1 << shift) - 1)] = np.cumsum(new) - 1
+    touched = account[new].astype(both.dtype)
+    return replace(chunk, touched=touched, local=(position[:m], position[m:]))
 
 
 def sum_by(chunk: EdgeChunk, side: str, n: int, weights: FloatArray | None = None,
@@ -326,7 +344,7 @@ def _burst_edges_whole(ratee: ChunkIndex, ts: FloatArray, n: int,
     last = np.full(n, -np.inf)
     np.maximum.at(last, ratee, ts)
     # One sort by (ratee, time); then every window's bins are runs of equal (ratee, bin).
-    order = np.lexsort((ts, ratee))
+    order = _order_by_ratee_time(ratee, ts, n)
     ratee_sorted, ts_sorted = ratee[order], ts[order]
     span = (last - first)[ratee_sorted]
     degree_sorted = degree[ratee_sorted]
@@ -342,6 +360,26 @@ def _burst_edges_whole(ratee: ChunkIndex, ts: FloatArray, n: int,
             score = np.clip(1.0 - (ratio_min * expected + count_min) / k, 0.0, 1.0)
             np.maximum(best, score, out=best)
     result[order] = best
+    return result
+
+
+def _order_by_ratee_time(ratee: ChunkIndex, ts: FloatArray, n: int) -> IndexArray:
+    """Rows sorted by (ratee, time). Rows with the same ratee and time may come in any order:
+    every value ``burst_edges`` computes for a row depends on its ratee and time only.
+
+    ``np.lexsort`` does this at 5x the cost of an unstable float sort (for the times' ranks)
+    and one integer sort of ``ratee << bits | rank``.
+    """
+    m = ratee.shape[0]
+    shift = max(int(m - 1).bit_length(), 1)
+    if n >= 2 ** (62 - shift):
+        ordered: IndexArray = np.lexsort((ts, ratee))
+        return ordered
+    by_time = np.argsort(ts)
+    rank = np.empty(m, dtype=np.int64)
+    rank[by_time] = np.arange(m, dtype=np.int64)
+    key = np.sort((ratee.astype(np.int64) << shift) | rank)
+    result: IndexArray = by_time[key & ((1 << shift) - 1)]
     return result
 
 
@@ -566,12 +604,40 @@ def fraudar_select(chunk: EdgeChunk, n: int, *, positive_only: bool) -> EdgeChun
     does not change any block: repeats share their weight and their block membership.
     """
     eligible = chunk.rating > 0 if positive_only else np.ones(chunk.n_ratings, dtype=bool)
-    pair = chunk.rater.astype(np.int64) * n + chunk.ratee
     candidates = np.flatnonzero(eligible)
-    _, first = np.unique(pair[candidates], return_index=True)
+    first = _first_of_each_pair(chunk, candidates, n)
     selected = np.zeros(chunk.n_ratings, dtype=bool)
     selected[candidates[first]] = True
     return chunk.with_state(selected=selected)
+
+
+def _first_of_each_pair(chunk: EdgeChunk, rows: IndexArray, n: int) -> IndexArray:
+    """The place in ``rows`` of the first row of each distinct (rater, ratee) pair among them
+    (the ``return_index`` of ``np.unique`` over the pairs, in another order).
+
+    With local positions the pair and the place fit one int64 (pairs numbered over the chunk's
+    accounts and its distinct ratees), and one plain sort finds them: ``np.unique`` with
+    ``return_index`` sorts stably, 5x slower.
+    """
+    if chunk.touched is not None and chunk.local is not None and rows.size:
+        rater, ratee = chunk.local[0][rows], chunk.local[1][rows]
+        is_ratee = np.zeros(chunk.touched.shape[0], dtype=bool)
+        is_ratee[ratee] = True
+        ratees = int(is_ratee.sum())
+        rank = np.cumsum(is_ratee) - 1
+        shift = max(int(rows.shape[0] - 1).bit_length(), 1)
+        if chunk.touched.shape[0] * ratees < 2 ** (62 - shift):
+            pair = rater.astype(np.int64) * ratees + rank[ratee]
+            key = np.sort((pair << shift) | np.arange(rows.shape[0], dtype=np.int64))
+            pair_sorted = key >> shift
+            new = np.empty(key.shape[0], dtype=bool)
+            new[:1] = True
+            np.not_equal(pair_sorted[1:], pair_sorted[:-1], out=new[1:])
+            first: IndexArray = key[new] & ((1 << shift) - 1)
+            return first
+    pair = chunk.rater.astype(np.int64)[rows] * n + chunk.ratee[rows]
+    _, first = np.unique(pair, return_index=True)
+    return first
 
 
 def selected_in_degree_partial(chunk: EdgeChunk, n: int) -> Partial:
