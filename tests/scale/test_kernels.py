@@ -287,3 +287,28 @@ def test_bursts_do_not_depend_on_the_order_of_ratings_with_equal_ratee_and_time(
     monkeypatch.setattr(k, "_order_by_ratee_time", lambda r, t, n: np.lexsort((t, r)))
     assert (got == k.burst_edges(ratee, ts, 6, **args)).all()  # type: ignore[arg-type]
     assert got.max() > 0
+
+
+@pytest.mark.parametrize("fold", [np.add, np.minimum])
+def test_a_sparse_fold_in_blocks_gives_the_part_by_part_fold_exactly(
+    fold: np.ufunc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(8)
+    size = 1_000
+    parts: list[object] = [
+        k.SparsePart(np.sort(rng.choice(size, 300, replace=False)), rng.random(300), size)
+        for _ in range(5)]
+    parts.insert(2, rng.random(size))  # a dense vector among them
+    identity = 0.0 if fold is np.add else np.inf
+    expected = np.full(size, identity)
+    for part in parts:  # the slow twin: one part at a time over the whole vector
+        if isinstance(part, k.SparsePart):
+            expected[part.ids] = fold(expected[part.ids], part.values)
+        else:
+            expected = fold(expected, part)
+    monkeypatch.setattr(k, "FOLD_BLOCK", 64)
+    present = np.zeros(size, dtype=bool)
+    got = k.fold_sparse(parts, fold, identity, size, present)
+    assert np.array_equal(got, expected)
+    named = np.unique(np.concatenate([p.ids for p in parts if isinstance(p, k.SparsePart)]))
+    assert (np.flatnonzero(present) == named).all()

@@ -308,14 +308,7 @@ def _combine(combine: Callable[[Sequence[Any]], Any], *parts: Any) -> Any:
         if size is None:
             result.append(_fold_all(values, fold))
             continue
-        total = np.full(size, _IDENTITY[fold])
-        for value in values:
-            if isinstance(value, SparsePart):
-                # ids are distinct within one part, so a fancy-indexed update is exact.
-                total[value.ids] = fold(total[value.ids], value.values)
-            else:
-                fold(total, value, out=total)
-        result.append(total)
+        result.append(k.fold_sparse(values, fold, _IDENTITY[fold], size))
     return tuple(result)
 
 

@@ -171,6 +171,46 @@ class SparsePart:
     size: int
 
 
+FOLD_BLOCK = 2**19  # accounts per block of a sparse fold: 4 MB of float64, in the L3 cache
+
+
+def fold_sparse(values: Sequence[Any], fold: Any, identity: float, size: int,
+                present: BoolArray | None = None) -> FloatArray:
+    """``fold`` (``np.add``, ``np.minimum``, ...) over ``SparsePart``s and dense vectors of
+    length ``size``, in their order, starting from ``identity``; marks the accounts any part
+    names in ``present`` when given.
+
+    Folding each part into a length-``size`` vector in turn costs a cache miss per entry once
+    the vector outgrows the caches (10^7 accounts: 77 MB), and the parts of one worker's
+    partitions together name every account many times over. So the accounts go in blocks of
+    ``FOLD_BLOCK``, every part's slice of a block folded while the block is in the cache (parts
+    hold sorted ids): each entry gets the same folds in the same order, 4x faster at 10^7.
+
+    >>> a = SparsePart(np.array([1, 4]), np.array([1.0, 2.0]), 6)
+    >>> fold_sparse([a, np.ones(6)], np.add, 0.0, 6).tolist()
+    [1.0, 2.0, 1.0, 1.0, 3.0, 1.0]
+    """
+    total = np.full(size, identity)
+    bounds = np.arange(0, size + FOLD_BLOCK, FOLD_BLOCK)
+    cuts = [np.searchsorted(v.ids, bounds) if isinstance(v, SparsePart) else None
+            for v in values]
+    for block in range(bounds.shape[0] - 1):
+        low, high = int(bounds[block]), int(min(bounds[block + 1], size))
+        view = total[low:high]
+        for value, cut in zip(values, cuts, strict=True):
+            if cut is None:
+                fold(view, value[low:high], out=view)
+                continue
+            start, stop = int(cut[block]), int(cut[block + 1])
+            if stop > start:
+                ids = value.ids[start:stop] - low
+                # ids are distinct within one part, so a fancy-indexed update is exact.
+                view[ids] = fold(view[ids], value.values[start:stop])
+                if present is not None:
+                    present[ids + low] = True
+    return total
+
+
 def with_local_positions(chunk: EdgeChunk) -> EdgeChunk:
     """The chunk with ``touched`` (its accounts, sorted) and each edge's positions in it, so its
     partials cost O(edges + touched) and travel as ``SparsePart`` instead of length-n vectors."""
@@ -860,12 +900,8 @@ def _sparse_sum(values: Sequence[SparsePart]) -> SparsePart:
     ids = np.concatenate([v.ids for v in values])
     if ids.shape[0] * 4 >= size:
         # Many entries: a dense accumulator is O(n + entries) where sorting is O(entries log).
-        total = np.zeros(size)
         present = np.zeros(size, dtype=bool)
-        for value in values:
-            # ids are distinct within one part, so a fancy-indexed update is exact.
-            total[value.ids] += value.values
-            present[value.ids] = True
+        total = fold_sparse(values, np.add, 0.0, size, present)
         where = np.flatnonzero(present)
         return SparsePart(where, total[where], size)
     # bincount adds in input order: part by part, as the dense accumulator does.
