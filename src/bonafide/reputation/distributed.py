@@ -879,10 +879,10 @@ def _sum_by_ratee_partial(chunk: EdgeChunk, name: str, n: int) -> Partial:
 
 def _keep_update(chunk: EdgeChunk, ring: FloatArray, hired: FloatArray,
                  bought: bool = False) -> EdgeChunk:
-    ring_edge = np.where(chunk.rating > 0,
-                         np.minimum(ring[chunk.rater], ring[chunk.ratee]), 0.0)
+    ring_edge = np.where(chunk.rating > 0, np.minimum(k.gather(ring, chunk, "rater"),
+                                                      k.gather(ring, chunk, "ratee")), 0.0)
     s = chunk.state
-    hired_edge = hired[chunk.rater] * s["hired_like"]
+    hired_edge = k.gather(hired, chunk, "rater") * s["hired_like"]
     # Same association as ``score_graph``: ((burst * block) * link) * ring, then * hired.
     keep = s["keep_partial"] * (1.0 - ring_edge)
     keep *= 1.0 - hired_edge
@@ -901,7 +901,7 @@ def _drop(chunk: EdgeChunk, *names: str) -> EdgeChunk:
 
 
 def _weight_update(chunk: EdgeChunk, rater_weight: FloatArray) -> EdgeChunk:
-    return chunk.with_state(weight=rater_weight[chunk.rater] * chunk.state["keep"])
+    return chunk.with_state(weight=k.gather(rater_weight, chunk, "rater") * chunk.state["keep"])
 
 
 def _pair_key_pieces(chunk: EdgeChunk, n: int, bounds: Sequence[int]) -> list[IndexArray]:

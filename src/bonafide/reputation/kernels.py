@@ -235,6 +235,22 @@ def with_local_positions(chunk: EdgeChunk) -> EdgeChunk:
     return replace(chunk, touched=touched, local=(position[:m], position[m:]))
 
 
+def gather(values: NDArray[Any], chunk: EdgeChunk, side: str) -> NDArray[Any]:
+    """``values[chunk.rater]`` (or ``ratee``, by ``side``): the same array, fetched through the
+    chunk's local positions when it has them. A partition's accounts are a sorted slice of a
+    length-n vector, read in order, and then the edges gather from that small copy, which
+    stays in the cache: at 10^7 accounts half the time of gathering from the whole vector.
+
+    >>> c = with_local_positions(EdgeChunk(np.array([5, 2]), np.array([2, 0]), np.ones(2), None))
+    >>> gather(np.arange(10.0) * 10, c, "rater").tolist()
+    [50.0, 20.0]
+    """
+    assert side in ("rater", "ratee")
+    if chunk.touched is None or chunk.local is None:
+        return np.take(values, chunk.rater if side == "rater" else chunk.ratee)
+    return np.take(np.take(values, chunk.touched), chunk.local[0 if side == "rater" else 1])
+
+
 def sum_by(chunk: EdgeChunk, side: str, n: int, weights: FloatArray | None = None,
            mask: BoolArray | None = None) -> Any:
     """Per-account sums of ``weights`` (counts when None) over the chunk's raters or ratees
@@ -438,7 +454,7 @@ def hired_like_edges(chunk: EdgeChunk, first: FloatArray, *, young_seconds: floa
     """
     if chunk.timestamp is None:
         return np.zeros(chunk.n_ratings, dtype=bool)
-    young = chunk.timestamp - first[chunk.ratee] < young_seconds
+    young = chunk.timestamp - gather(first, chunk, "ratee") < young_seconds
     # In float64: a float32 rating compared with the float64 threshold, whatever its type.
     result: BoolArray = young & (np.abs(np.asarray(chunk.rating, np.float64)) >= extreme_min)
     return result
@@ -689,8 +705,8 @@ def fraudar_weigh(chunk: EdgeChunk, degree_in: FloatArray, *, column_offset: flo
     r"""Column weight :math:`1 / \log(d_j + c)` of each selected edge; ``remaining`` = selected."""
     selected = chunk.state["selected"]
     # Gather, then convert: converting all of ``degree_in`` would cost O(n) per chunk.
-    weight = np.where(
-        selected, 1.0 / np.log(degree_in[chunk.ratee].astype(np.int64) + column_offset), 0.0)
+    degree = gather(degree_in, chunk, "ratee").astype(np.int64)
+    weight = np.where(selected, 1.0 / np.log(degree + column_offset), 0.0)
     return chunk.with_state(peel_weight=weight, remaining=selected.copy())
 
 
@@ -934,7 +950,7 @@ def block_remove(
     """
     assert 0 < code < 256 and strengths.shape[0] > code
     eligible = chunk.rating > 0 if positive_only else np.ones(chunk.n_ratings, dtype=bool)
-    inside = raters[chunk.rater] & ratees[chunk.ratee]
+    inside = gather(raters, chunk, "rater") & gather(ratees, chunk, "ratee")
     remaining = chunk.state["remaining"] & ~inside
     block_code = chunk.state["block_code"]
     if strengths[code] > 0:
@@ -976,7 +992,7 @@ def trust_partial(chunk: EdgeChunk, rater_weight: FloatArray, n: int, threshold:
         good, bad = chunk.state["good"], chunk.state["bad"]
     else:
         good, bad = outcomes(chunk.rating, threshold)
-    w = rater_weight[chunk.rater] * chunk.state["keep"]
+    w = gather(rater_weight, chunk, "rater") * chunk.state["keep"]
     return (
         sum_by(chunk, "ratee", n, w * good),
         sum_by(chunk, "ratee", n, w * bad),
@@ -998,7 +1014,7 @@ def benefit_partial(
 ) -> Partial:
     """Praise received from suspicious ratings, and all praise received, per account."""
     good, _ = outcomes(chunk.rating, threshold)
-    fake = good * (1.0 - chunk.state["keep"] * (1.0 - behaviour[chunk.rater]))
+    fake = good * (1.0 - chunk.state["keep"] * (1.0 - gather(behaviour, chunk, "rater")))
     return (
         sum_by(chunk, "ratee", n, fake),
         sum_by(chunk, "ratee", n, good),
