@@ -74,19 +74,21 @@ def generate(ratings: int, data: Path) -> Path:
 
 def run(ratings: int, args: argparse.Namespace) -> dict[str, Any]:
     source = generate(ratings, args.data)
-    stages: list[tuple[str, float, float, float]] = []
+    stages: list[tuple[str, float, float, float, float]] = []
     started = time.monotonic()
     cluster: list[Any] = []
 
     def progress(message: str) -> None:
         # Seconds since the start, and the largest worker's resident memory (GB) right now.
-        # ... and the CPU seconds all workers and the driver have used so far.
+        # ... and the CPU seconds all workers and the driver (scheduler included: it runs in
+        # this process) have used so far.
         rss = max(cluster[0].run(rss_bytes).values()) / 1e9
-        cpu = sum(cluster[0].run(cpu_seconds).values()) + cpu_seconds()
+        driver = cpu_seconds()
+        cpu = sum(cluster[0].run(cpu_seconds).values()) + driver
         stages.append((message, round(time.monotonic() - started, 1), round(rss, 2),
-                       round(cpu, 1)))
+                       round(cpu, 1), round(driver, 1)))
         print(f"[{time.monotonic() - started:7.1f}s] {message} (worker {rss:.2f} GB, "
-              f"cpu {cpu:.1f} s)", file=sys.stderr, flush=True)
+              f"cpu {cpu:.1f} s, driver {driver:.1f} s)", file=sys.stderr, flush=True)
 
     with open_cluster(n_workers=args.workers, memory_limit=args.memory_limit) as client:
         cluster.append(client)
