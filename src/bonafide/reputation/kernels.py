@@ -807,18 +807,21 @@ def in_bitmap(bits: NDArray[np.uint8], ids: NDArray[Any]) -> BoolArray:
 
 def peel_round(
     chunk: EdgeChunk, alive_rater: NDArray[np.uint8] | None,
-    alive_ratee: NDArray[np.uint8] | None, n: int,
+    alive_ratee: NDArray[np.uint8] | None, n: int, keep_live: bool = True,
 ) -> tuple[EdgeChunk, Partial]:
     """One peeling round of this chunk: ``peel_partial``'s sums over the live edges only.
 
     ``alive_rater`` / ``alive_ratee`` are bitmaps (``bitmap_of``) of the accounts still alive,
     or None in a peel's first round, when every account with a ``remaining`` edge is. Returns
-    the chunk holding its live edges (``PeelState``) and the weighted degree of each account
-    that has a live edge here, as ``SparsePart``s over those accounts (combine with
-    ``combine_sparse_sum``). Each sum adds the same values in the same order as
-    ``peel_partial``'s ``bincount``, which adds zeros for the other edges: the same floats.
-    Edges only ever die, so a round costs O(live edges and their accounts) and nothing in it
-    is of length ``n``; drop the state with ``peel_end``.
+    the chunk and the weighted degree of each account that has a live edge here, as
+    ``SparsePart``s over those accounts (combine with ``combine_sparse_sum``). Each sum adds the
+    same values in the same order as ``peel_partial``'s ``bincount``, which adds zeros for the
+    other edges: the same floats.
+
+    With ``keep_live`` the chunk keeps its live edges (``PeelState``) and later rounds cost
+    O(live edges and their accounts), nothing in them of length ``n``; drop the state with
+    ``peel_end``. Without, the round reads every remaining edge and keeps nothing: the early
+    rounds, where most edges are still live and a copy of them would only add memory.
 
     Examples
     --------
@@ -834,28 +837,18 @@ def peel_round(
     ([0], [0.5], [1])
     """
     weight = chunk.state["peel_weight"]
-    if chunk.peel is None and alive_rater is None:
-        # The first round: every remaining edge is live. Nothing is kept (the edges that stay
-        # live are known after the round, and usually far fewer).
-        remaining = chunk.state["remaining"]
-        sums = []
-        for side in (0, 1):
-            index, ids_of, size = _peel_index(chunk, side, n)
-            total = np.bincount(index[remaining], weights=weight[remaining],
-                                minlength=size).astype(np.float64, copy=False)
-            present = np.flatnonzero(total > 0)  # every weight is > 0 (1 / log(d + c), c > 1)
-            sums.append(SparsePart(ids_of(present), total[present], n))
-        return chunk, tuple(sums)
-    assert alive_rater is not None and alive_ratee is not None, "only a first round has no set"
     if chunk.peel is None:
         assert chunk.n_ratings < 2**31
-        rows = np.flatnonzero(chunk.state["remaining"]).astype(np.int32)
-        live = rows[in_bitmap(alive_rater, chunk.rater[rows])
-                    & in_bitmap(alive_ratee, chunk.ratee[rows])]
-        del rows
+        live = np.flatnonzero(chunk.state["remaining"]).astype(np.int32)
+        if alive_rater is not None and alive_ratee is not None:
+            live = live[in_bitmap(alive_rater, chunk.rater[live])
+                        & in_bitmap(alive_ratee, chunk.ratee[live])]
+        if not keep_live:
+            return chunk, tuple(_peel_sums_unkept(chunk, side, n, live, weight) for side in (0, 1))
         sides = [_peel_slots(chunk, side, n, live) for side in (0, 1)]
         state = PeelState(live, sides[0][0], sides[1][0], sides[0][1], sides[1][1])
     else:
+        assert alive_rater is not None and alive_ratee is not None, "a later round has sets"
         state = _peel_shrink(chunk.peel, alive_rater, alive_ratee)
     w_live = weight[state.live]
     rater_sum = np.bincount(state.rater_slot, weights=w_live,
@@ -864,6 +857,17 @@ def peel_round(
                             minlength=state.ratees.shape[0]).astype(np.float64, copy=False)
     return replace(chunk, peel=state), (SparsePart(state.raters, rater_sum, n),
                                         SparsePart(state.ratees, ratee_sum, n))
+
+
+def _peel_sums_unkept(chunk: EdgeChunk, side: int, n: int, live: NDArray[np.int32],
+                      weight: FloatArray) -> SparsePart:
+    """The weighted degree on ``side`` over the ``live`` edges, as a ``SparsePart`` over the
+    accounts they name (tables over the chunk's accounts, not n, when it has local positions)."""
+    index, ids_of, size = _peel_index(chunk, side, n)
+    total = np.bincount(index[live], weights=weight[live],
+                        minlength=size).astype(np.float64, copy=False)
+    present = np.flatnonzero(total > 0)  # every weight is > 0 (1 / log(d + c), c > 1)
+    return SparsePart(ids_of(present), total[present], n)
 
 
 def peel_end(chunk: EdgeChunk) -> EdgeChunk:
@@ -908,31 +912,35 @@ def _peel_shrink(state: PeelState, alive_rater: NDArray[np.uint8],
 
 
 def combine_sparse_sum(parts: Sequence[Partial]) -> Partial:
-    """Element-wise sum of partial tuples of ``SparsePart``s, kept sparse: the union of their
-    accounts. Each account's values are added in the order of ``parts`` (as a dense fold does),
-    so the sums are the same floats whichever way they are grouped into parts.
+    """Element-wise sum of partial tuples of ``SparsePart``s (or dense vectors), kept sparse
+    while few accounts are named: the union of their accounts. Each account's values are added
+    in the order of ``parts`` (as a dense fold does), so the sums are the same floats whichever
+    way they are grouped into parts. Once the parts name about as many entries as there are
+    accounts the result is a dense vector (zero where no part names an account): 8 bytes an
+    account, where a sparse union of nearly all of them would take 16.
 
-    >>> a = (SparsePart(np.array([1, 4]), np.array([1.0, 2.0]), 6),)
-    >>> b = (SparsePart(np.array([0, 4]), np.array([3.0, 0.5]), 6),)
+    >>> a = (SparsePart(np.array([1, 4]), np.array([1.0, 2.0]), 100),)
+    >>> b = (SparsePart(np.array([0, 4]), np.array([3.0, 0.5]), 100),)
     >>> (total,) = combine_sparse_sum([a, b])
     >>> total.ids.tolist(), total.values.tolist()
     ([0, 1, 4], [3.0, 1.0, 2.5])
+    >>> (dense,) = combine_sparse_sum([a, b, (np.ones(100),)])
+    >>> dense[:6].tolist()
+    [4.0, 2.0, 1.0, 1.0, 3.5, 1.0]
     """
     assert parts
     return tuple(_sparse_sum(values) for values in zip(*parts, strict=True))
 
 
-def _sparse_sum(values: Sequence[SparsePart]) -> SparsePart:
+def _sparse_sum(values: Sequence[Any]) -> Any:
     if len(values) == 1:
         return values[0]
-    size = values[0].size
-    ids = np.concatenate([v.ids for v in values])
-    if ids.shape[0] * 4 >= size:
+    size = next(v.size if isinstance(v, SparsePart) else v.shape[0] for v in values)
+    entries = sum(v.ids.shape[0] if isinstance(v, SparsePart) else size for v in values)
+    if entries * 4 >= size:
         # Many entries: a dense accumulator is O(n + entries) where sorting is O(entries log).
-        present = np.zeros(size, dtype=bool)
-        total = fold_sparse(values, np.add, 0.0, size, present)
-        where = np.flatnonzero(present)
-        return SparsePart(where, total[where], size)
+        return fold_sparse(values, np.add, 0.0, size)
+    ids = np.concatenate([v.ids for v in values])
     # bincount adds in input order: part by part, as the dense accumulator does.
     distinct, slot = np.unique(ids, return_inverse=True)
     sums = np.bincount(slot, weights=np.concatenate([v.values for v in values]),
