@@ -14,7 +14,7 @@ from scale_helpers import assert_same_scores
 from bonafide.cli import main
 from bonafide.cli.score import read_ratings
 from bonafide.reputation import score_graph
-from bonafide.reputation.distributed import read_partitioned, score_chunked
+from bonafide.reputation.distributed import LOCAL_GROUP, read_partitioned, score_chunked
 from bonafide.sim import stream
 from bonafide.sim.stream import GraphConfig, generate_chunks, write_graph
 
@@ -115,8 +115,9 @@ def test_planted_rings_and_socks_score_above_honest_raters(tmp_path: Path) -> No
     assert result.fraud_score[planted[kind == "sock"]].mean() > honest_mean + 0.1
 
 
+@pytest.mark.parametrize("rows_per_part", [10_000, 1_500])
 def test_dask_scores_a_generated_graph_like_the_in_process_engine(
-    tmp_path: Path, dask_client: Any
+    tmp_path: Path, dask_client: Any, rows_per_part: int
 ) -> None:
     write_graph(GraphConfig(ratings=40_000), tmp_path, seed=6, chunk_rows=5_000,
                 chunks_per_file=3)
@@ -124,9 +125,12 @@ def test_dask_scores_a_generated_graph_like_the_in_process_engine(
     pq.write_table(pq.read_table(tmp_path / "ratings"), single)
     graph = read_ratings(single, rating_min=1.0, rating_max=5.0)
     runner, read = read_partitioned(tmp_path / "ratings", rating_min=1.0, rating_max=5.0,
-                                    client=dask_client, rows_per_part=10_000)
+                                    client=dask_client, rows_per_part=rows_per_part)
     got = score_chunked(runner, read.accounts.shape[0])
     assert_same_scores(score_graph(graph), read.accounts, got, graph)
+    homes = getattr(runner, "homes", None) or []
+    if rows_per_part < 2_000:  # more partitions per worker than one local fold takes
+        assert min(homes.count(h) for h in set(homes)) > LOCAL_GROUP
 
 
 def test_simulate_graph_command_writes_the_parquet_directory(

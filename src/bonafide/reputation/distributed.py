@@ -41,6 +41,7 @@ from bonafide.reputation.score import ScoreParams
 
 Progress = Callable[[str], None]
 FAN_IN = 8  # partial results summed per reduction task
+LOCAL_GROUP = 8  # a worker's partials folded into its running result per task
 ROWS_PER_PART = 2_000_000  # edges per partition after the shuffle (memory per task)
 PARTS_MAX = 4096
 # Rows read by one task. The ratee shuffle runs one small task per (piece, partition) pair, so
@@ -174,6 +175,7 @@ class DaskRunner:
         results = self._on_chunks(_compact_step, *args, lead=(fn,))
         self.chunks = [self._submit(operator.getitem, r, 0) for r in results]
         partials = [self._submit(operator.getitem, r, 1) for r in results]
+        del results  # each (chunk, partial) pair is freed once both are taken out of it
         self.rounds += 1
         return self._reduce_chunks(partials, combine).result()  # type: ignore[no-any-return]
 
@@ -237,16 +239,29 @@ class DaskRunner:
         ]
 
     def _reduce_chunks(self, partials: list[Any], combine: Callable[[Sequence[Any]], Any]) -> Any:
-        """Combine one partial per chunk: first on each chunk's worker (all of that worker's
-        partials in one task, so sparse partials never cross the network and each worker
-        builds one dense vector per position), then a tree over the workers' results."""
+        """Combine one partial per chunk: first on each chunk's worker, so sparse partials
+        never cross the network and each worker builds one dense vector per position, then a
+        tree over the workers' results.
+
+        On a worker the partials are folded ``LOCAL_GROUP`` at a time into a running result,
+        each fold at a higher priority than the chunk tasks, so it runs as soon as its group is
+        done and the group is freed: one fold over all of them waited for every partial, and
+        at 10^8 ratings a worker's 25 partials of a FRAUDAR round held 0.7 GB. The running
+        result is dense and enters each fold first; ``0 + x = x``, so every entry gets the same
+        additions in the same order as in one fold.
+        """
         if self.homes is None or len(self.homes) != len(partials):
             return self._tree(partials, combine)
         local = []
         for worker in dict.fromkeys(self.homes):
             mine = [f for f, home in zip(partials, self.homes, strict=True) if home == worker]
-            local.append(self.client.submit(_combine, combine, *mine, pure=False,
-                                            workers=[worker], allow_other_workers=True))
+            running = None
+            for i in range(0, len(mine), LOCAL_GROUP):
+                group = mine[i:i + LOCAL_GROUP]
+                running = self.client.submit(
+                    _combine, combine, *([] if running is None else [running]), *group,
+                    pure=False, workers=[worker], allow_other_workers=True, priority=1)
+            local.append(running)
         return self._tree(local, combine)
 
     def _tree(self, futures: list[Any], combine: Callable[[Sequence[Any]], Any]) -> Any:
