@@ -177,14 +177,18 @@ class DaskRunner:
         partials = [self._submit(operator.getitem, r, 1) for r in results]
         del results  # each (chunk, partial) pair is freed once both are taken out of it
         self.rounds += 1
-        return self._reduce_chunks(partials, combine).result()  # type: ignore[no-any-return]
+        total = self._reduce_chunks(partials, combine)
+        del partials  # held here, every partial would stay in memory until the total is in
+        return total.result()  # type: ignore[no-any-return]
 
     def reduce(self, fn: Callable[..., Partial],
                combine: Callable[[Sequence[Partial]], Partial], *args: Any,
                **kwargs: Any) -> Partial:
         partials = self._on_chunks(_compact_partial, *args, lead=(fn,), **kwargs)
         self.rounds += 1
-        return self._reduce_chunks(partials, combine).result()  # type: ignore[no-any-return]
+        total = self._reduce_chunks(partials, combine)
+        del partials  # held here, every partial would stay in memory until the total is in
+        return total.result()  # type: ignore[no-any-return]
 
     def map_handles(self, fn: Callable[..., Any], *args: Any) -> list[Any]:
         return self._on_chunks(fn, *args)
