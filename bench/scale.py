@@ -6,11 +6,12 @@ Usage::
         [--workers 2] [--memory-limit 8GB] [--data /tmp/bonafide-scale] [--method default]
 
 For each size it generates the graph once (``bonafide simulate-graph``'s generator, seed 0,
-1 M-row chunks, 10 chunks per file) unless the directory exists, then scores it on a fresh
-``LocalCluster`` and prints one JSON line: wall time (read + score), the time of each stage, CPU
-seconds of the workers and the driver, map + reduce rounds, and the peak resident memory
-(``VmHWM`` from ``/proc``) of each worker process and of the driver. Wall time on a shared
-machine depends on its load (recorded with the run); CPU seconds are the figures to compare.
+1 M-row chunks, 10 chunks per file, default ``share_max``) unless the directory exists, then
+scores it on a fresh ``LocalCluster`` and prints one JSON line: wall time (read + score), the
+time of each stage, CPU seconds of the workers and the driver, map + reduce rounds, and the peak
+resident memory (``VmHWM`` from ``/proc``) of each worker process and of the driver. Wall time
+on a shared machine depends on its load (recorded with the run); CPU seconds are the figures to
+compare.
 Not a CI test: a 100 M run takes a long time on two cores.
 """
 
@@ -43,6 +44,14 @@ def peak_rss_bytes() -> int:
     return 0
 
 
+def peak_rss_bytes_since_mark() -> int:
+    """``VmHWM`` since the last call, which resets it (``/proc/self/clear_refs``, Linux 4.0+):
+    the peak of one stage."""
+    peak = peak_rss_bytes()
+    Path("/proc/self/clear_refs").write_text("5")
+    return peak
+
+
 def rss_bytes() -> int:
     """This process's current resident set (``VmRSS``)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -60,10 +69,12 @@ def cpu_seconds() -> float:
 
 
 def generate(ratings: int, data: Path) -> Path:
-    directory = data / f"graph-{ratings}"
+    config = GraphConfig(ratings=ratings)
+    # The cap in the name: graphs drawn before it (or with another) are not reused.
+    directory = data / f"graph-{ratings}-share{config.share_max:g}"
     if not (directory / "labels.parquet").exists():
         started = time.monotonic()
-        write_graph(GraphConfig(ratings=ratings), directory, seed=0, chunk_rows=1_000_000)
+        write_graph(config, directory, seed=0, chunk_rows=1_000_000)
         print(f"generated {ratings:,} ratings in {time.monotonic() - started:.1f}s",
               file=sys.stderr, flush=True)
     return directory / "ratings"
@@ -71,19 +82,31 @@ def generate(ratings: int, data: Path) -> Path:
 
 def run(ratings: int, args: argparse.Namespace) -> dict[str, Any]:
     source = generate(ratings, args.data)
-    stages: list[tuple[str, float, float, float]] = []
+    stages: list[tuple[str, float, float, float, float, float]] = []
     started = time.monotonic()
     cluster: list[Any] = []
+    peaks: dict[str, int] = {}  # per worker, over the stages
+
+    def stage_peak() -> float:
+        """The largest worker's peak since the last mark (GB); remembers each worker's."""
+        marks = cluster[0].run(peak_rss_bytes_since_mark)
+        for worker, peak in marks.items():
+            peaks[worker] = max(peaks.get(worker, 0), peak)
+        return max(marks.values()) / 1e9
 
     def progress(message: str) -> None:
-        # Seconds since the start, and the largest worker's resident memory (GB) right now.
-        # ... and the CPU seconds all workers and the driver have used so far.
+        # Seconds since the start; the largest worker's peak resident memory (GB) in the stage
+        # that ends here and its resident memory now; the CPU seconds all workers and the driver
+        # (the scheduler included: it runs in this process) have used so far, and the driver's.
+        peak = stage_peak()
         rss = max(cluster[0].run(rss_bytes).values()) / 1e9
-        cpu = sum(cluster[0].run(cpu_seconds).values()) + cpu_seconds()
+        driver = cpu_seconds()
+        cpu = sum(cluster[0].run(cpu_seconds).values()) + driver
         stages.append((message, round(time.monotonic() - started, 1), round(rss, 2),
-                       round(cpu, 1)))
-        print(f"[{time.monotonic() - started:7.1f}s] {message} (worker {rss:.2f} GB, "
-              f"cpu {cpu:.1f} s)", file=sys.stderr, flush=True)
+                       round(cpu, 1), round(driver, 1), round(peak, 2)))
+        print(f"[{time.monotonic() - started:7.1f}s] {message} (worker {rss:.2f} GB, peak of "
+              f"the stage before {peak:.2f} GB, cpu {cpu:.1f} s, driver {driver:.1f} s)",
+              file=sys.stderr, flush=True)
 
     with open_cluster(n_workers=args.workers, memory_limit=args.memory_limit) as client:
         cluster.append(client)
@@ -93,7 +116,7 @@ def run(ratings: int, args: argparse.Namespace) -> dict[str, Any]:
         result = score_chunked(runner, read.accounts.shape[0], method=args.method,
                                progress=progress)
         wall = time.monotonic() - ready
-        workers = client.run(peak_rss_bytes)
+        last_peak = stage_peak()
         worker_cpu = client.run(cpu_seconds)
     return {
         "ratings": ratings,
@@ -103,7 +126,8 @@ def run(ratings: int, args: argparse.Namespace) -> dict[str, Any]:
         "method": args.method,
         "wall_seconds": round(wall, 1),
         "iterations": result.iterations,
-        "peak_worker_bytes": sorted(workers.values()),
+        "peak_worker_bytes": sorted(peaks.values()),
+        "peak_last_stage_gb": round(last_peak, 2),
         "cpu_seconds_workers": round(sum(worker_cpu.values()), 1),
         "cpu_seconds_driver": round(cpu_seconds(), 1),
         "peak_driver_bytes": peak_rss_bytes(),

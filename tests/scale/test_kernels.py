@@ -186,3 +186,129 @@ def test_burst_edges_over_ratee_groups_equal_the_whole_graph_at_once(
     monkeypatch.setattr(k, "BURST_SLICE_EDGES", 700)  # six groups of ratees
     grouped = k.burst_edges(graph.ratee, ts, graph.n_accounts, **args)
     assert whole.max() > 0 and np.array_equal(grouped, whole)
+
+
+def _peel_rounds_dense(chunks: list[k.EdgeChunk], n: int) -> list[float]:
+    """The slow twin of ``distributed._peel_stage``: every round over every edge with
+    length-n alive masks (``peel_partial`` and ``peel_step``); the densities of its rounds."""
+    alive_rater, alive_ratee = k.combine_sum([k.alive_partial(c, n) for c in chunks])
+    alive_rater, alive_ratee = alive_rater > 0, alive_ratee > 0
+    densities = []
+    while alive_rater.any() or alive_ratee.any():
+        parts = [k.peel_partial(dataclasses.replace(c, touched=None, local=None), alive_rater,
+                                alive_ratee, n) for c in chunks]
+        degree_rater, degree_ratee = k.combine_sum(parts)
+        density, alive_rater, alive_ratee = k.peel_step(degree_rater, degree_ratee, alive_rater,
+                                                        alive_ratee, epsilon=0.1)
+        densities.append(density)
+    return densities
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("parts", [1, 4])
+@pytest.mark.parametrize("local", [False, True])
+def test_peeling_over_live_edges_gives_every_round_and_block_of_the_dense_peel(
+    seed: int, parts: int, local: bool
+) -> None:
+    from bonafide.reputation import distributed as d
+    from bonafide.reputation import fraudar
+
+    # A dense core planted in a sparse random graph, so peels run several rounds.
+    rng = np.random.default_rng(seed)
+    n, m = 600, 6000
+    core = rng.integers(0, 40, (2, 1500))
+    rater = np.concatenate([rng.integers(0, n, m), core[0]])
+    ratee = np.concatenate([rng.integers(0, n, m), core[1]])
+    graph = RatingGraph.from_indices(rater, ratee, np.ones(rater.shape[0]), n_accounts=n)
+    whole = k.EdgeChunk(graph.rater, graph.ratee, graph.rating, None)
+    runner = d.LocalRunner(k.split_by_ratee(whole, parts))
+    runner.update(k.fraudar_select, n, positive_only=True)
+    (degree_in,) = runner.reduce(k.selected_in_degree_partial, k.combine_sum, n)
+    runner.update(k.fraudar_weigh, degree_in, column_offset=5.0)
+    alive = [v > 0 for v in runner.reduce(k.alive_partial, k.combine_sum, n)]
+    expected_densities = _peel_rounds_dense(runner.chunks, n)
+    if local:
+        runner.update(k.with_local_positions)
+    raters, ratees, density, density_graph = d._peel_stage(runner, n, *alive)
+    (block,) = fraudar(graph, blocks_max=1)
+    assert (raters == block.raters).all() and (ratees == block.ratees).all()
+    assert density == max(expected_densities) and density_graph == expected_densities[0]
+    assert abs(density - block.density) <= 1e-12 * block.density
+    assert len(expected_densities) > 3
+    assert all(c.peel is None for c in runner.chunks)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_local_positions_from_one_sort_equal_a_binary_search_into_the_distinct_accounts(
+    seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    rater = rng.integers(0, 5_000, 3_000).astype(np.int32)
+    ratee = (rng.integers(0, 100, 3_000) * 37).astype(np.int32)
+    chunk = k.with_local_positions(k.EdgeChunk(rater, ratee, np.ones(3_000), None))
+    touched = np.unique(np.concatenate([rater, ratee]))
+    assert chunk.touched is not None and chunk.local is not None
+    assert (chunk.touched == touched).all() and chunk.touched.dtype == np.int32
+    assert (chunk.local[0] == np.searchsorted(touched, rater)).all()
+    assert (chunk.local[1] == np.searchsorted(touched, ratee)).all()
+
+
+@pytest.mark.parametrize("local", [False, True])
+def test_fraudar_select_marks_the_first_eligible_rating_of_each_pair(local: bool) -> None:
+    rng = np.random.default_rng(3)
+    rater, ratee = rng.integers(0, 30, 2_000), rng.integers(0, 30, 2_000)
+    rating = rng.choice([-1.0, 1.0], 2_000)
+    chunk = k.EdgeChunk(rater, ratee, rating, None)
+    if local:
+        chunk = k.with_local_positions(chunk)
+    got = k.fraudar_select(chunk, 30, positive_only=True).state["selected"]
+    seen: set[tuple[int, int]] = set()
+    expected = np.zeros(2_000, dtype=bool)
+    for row in range(2_000):  # the slow twin: walk the ratings in order
+        pair = (int(rater[row]), int(ratee[row]))
+        if rating[row] > 0 and pair not in seen:
+            seen.add(pair)
+            expected[row] = True
+    assert (got == expected).all()
+
+
+def test_bursts_do_not_depend_on_the_order_of_ratings_with_equal_ratee_and_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(5)
+    ratee = rng.integers(0, 6, 3_000)
+    ts = np.round(rng.random(3_000) * 40, 0) * 3_600.0  # many equal times
+    args = dict(windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
+    got = k.burst_edges(ratee, ts, 6, **args)  # type: ignore[arg-type]
+    order = k._order_by_ratee_time(ratee, ts, 6)
+    assert (np.diff(ratee[order]) >= 0).all()
+    same = np.diff(ratee[order]) == 0
+    assert (np.diff(ts[order])[same] >= 0).all()
+    monkeypatch.setattr(k, "_order_by_ratee_time", lambda r, t, n: np.lexsort((t, r)))
+    assert (got == k.burst_edges(ratee, ts, 6, **args)).all()  # type: ignore[arg-type]
+    assert got.max() > 0
+
+
+@pytest.mark.parametrize("fold", [np.add, np.minimum])
+def test_a_sparse_fold_in_blocks_gives_the_part_by_part_fold_exactly(
+    fold: np.ufunc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(8)
+    size = 1_000
+    parts: list[object] = [
+        k.SparsePart(np.sort(rng.choice(size, 300, replace=False)), rng.random(300), size)
+        for _ in range(5)]
+    parts.insert(2, rng.random(size))  # a dense vector among them
+    identity = 0.0 if fold is np.add else np.inf
+    expected = np.full(size, identity)
+    for part in parts:  # the slow twin: one part at a time over the whole vector
+        if isinstance(part, k.SparsePart):
+            expected[part.ids] = fold(expected[part.ids], part.values)
+        else:
+            expected = fold(expected, part)
+    monkeypatch.setattr(k, "FOLD_BLOCK", 64)
+    present = np.zeros(size, dtype=bool)
+    got = k.fold_sparse(parts, fold, identity, size, present)
+    assert np.array_equal(got, expected)
+    named = np.unique(np.concatenate([p.ids for p in parts if isinstance(p, k.SparsePart)]))
+    assert (np.flatnonzero(present) == named).all()

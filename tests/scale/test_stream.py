@@ -14,7 +14,7 @@ from scale_helpers import assert_same_scores
 from bonafide.cli import main
 from bonafide.cli.score import read_ratings
 from bonafide.reputation import score_graph
-from bonafide.reputation.distributed import read_partitioned, score_chunked
+from bonafide.reputation.distributed import LOCAL_GROUP, read_partitioned, score_chunked
 from bonafide.sim import stream
 from bonafide.sim.stream import GraphConfig, generate_chunks, write_graph
 
@@ -60,6 +60,29 @@ def test_degrees_are_heavy_tailed_and_ratings_j_shaped() -> None:
     assert stars[4] > 0.6 and stars[0] > stars[1]
 
 
+def test_no_buyer_or_seller_takes_more_than_its_capped_share_of_the_orders() -> None:
+    # Seed 0 at this size draws one seller with over half of the Pareto weight uncapped.
+    config = GraphConfig(ratings=200_000, sellers=1_000, share_max=0.01)
+    (chunk,) = generate_chunks(config, seed=0, chunk_rows=200_000)
+    orders = chunk["rater"] < config.n_buyers  # buyer -> seller rows
+    received = np.bincount(chunk["ratee"][orders]) / orders.sum()
+    given = np.bincount(chunk["rater"][orders]) / orders.sum()
+    # Expected at most 1 %; the draw of 130 k orders adds a few standard deviations at most.
+    assert received.max() <= 0.012 and given.max() <= 0.012
+    assert received.max() > 0.008  # the cap binds: the tail reaches it
+
+
+def test_the_cap_lowers_only_the_largest_weights_and_keeps_their_order() -> None:
+    weights = np.random.default_rng(1).pareto(1.2, 10_000) + 1.0
+    capped = stream.capped(weights, 0.001)
+    assert capped.max() / capped.sum() <= 0.001 * (1 + 1e-9)
+    changed = capped < weights
+    assert 0 < changed.sum() < 300  # 1.4 % of them
+    assert (capped[~changed] == weights[~changed]).all()
+    assert capped[changed].min() >= weights[~changed].max()
+    assert (stream.capped(weights, 0.5) == weights).all()  # none over the cap: unchanged
+
+
 def test_written_files_have_the_score_schema_and_row_groups_of_one_chunk(tmp_path: Path) -> None:
     config = GraphConfig(ratings=12_000)
     files, labels = write_graph(config, tmp_path, seed=1, chunk_rows=1_000, chunks_per_file=5)
@@ -92,8 +115,9 @@ def test_planted_rings_and_socks_score_above_honest_raters(tmp_path: Path) -> No
     assert result.fraud_score[planted[kind == "sock"]].mean() > honest_mean + 0.1
 
 
+@pytest.mark.parametrize("rows_per_part", [10_000, 1_500])
 def test_dask_scores_a_generated_graph_like_the_in_process_engine(
-    tmp_path: Path, dask_client: Any
+    tmp_path: Path, dask_client: Any, rows_per_part: int
 ) -> None:
     write_graph(GraphConfig(ratings=40_000), tmp_path, seed=6, chunk_rows=5_000,
                 chunks_per_file=3)
@@ -101,9 +125,12 @@ def test_dask_scores_a_generated_graph_like_the_in_process_engine(
     pq.write_table(pq.read_table(tmp_path / "ratings"), single)
     graph = read_ratings(single, rating_min=1.0, rating_max=5.0)
     runner, read = read_partitioned(tmp_path / "ratings", rating_min=1.0, rating_max=5.0,
-                                    client=dask_client, rows_per_part=10_000)
+                                    client=dask_client, rows_per_part=rows_per_part)
     got = score_chunked(runner, read.accounts.shape[0])
     assert_same_scores(score_graph(graph), read.accounts, got, graph)
+    homes = getattr(runner, "homes", None) or []
+    if rows_per_part < 2_000:  # more partitions per worker than one local fold takes
+        assert min(homes.count(h) for h in set(homes)) > LOCAL_GROUP
 
 
 def test_simulate_graph_command_writes_the_parquet_directory(
@@ -116,3 +143,6 @@ def test_simulate_graph_command_writes_the_parquet_directory(
     with pytest.raises(SystemExit):
         main(["simulate-graph", "--out", str(tmp_path / "h"), "--ratings", "0"])
     assert "error: size_over_limit" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["simulate-graph", "--out", str(tmp_path / "h"), "--share-max", "0"])
+    assert "error: share_out_of_range" in capsys.readouterr().err

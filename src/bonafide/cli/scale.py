@@ -30,6 +30,10 @@ def simulate_graph(
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", help="Ratings per chunk (row group).")
     ] = 1_000_000,
+    share_max: Annotated[
+        float, typer.Option("--share-max",
+                            help="Largest share of the orders one buyer or seller may expect.")
+    ] = 0.002,
 ) -> None:
     """Write a synthetic rating graph (power-law degrees, rings, self-dealing) as Parquet,
     one chunk at a time."""
@@ -39,9 +43,11 @@ def simulate_graph(
         raise Rejected("size_over_limit", f"--ratings must be in 1..{RATINGS_MAX:,}")
     if not 0 < chunk_rows <= CHUNK_ROWS_MAX:
         raise Rejected("size_over_limit", f"--chunk-rows must be in 1..{CHUNK_ROWS_MAX:,}")
+    if not 0 < share_max <= 1:
+        raise Rejected("share_out_of_range", "--share-max must be in (0, 1]")
     if out.exists() and not out.is_dir():
         raise Rejected("output_not_a_directory", f"{out} exists and is not a directory")
-    config = GraphConfig(ratings=ratings)
+    config = GraphConfig(ratings=ratings, share_max=share_max)
     try:
         files, label_path = write_graph(config, out, seed=seed, chunk_rows=chunk_rows)
     except OSError as error:
