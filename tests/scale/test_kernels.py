@@ -277,7 +277,8 @@ def test_bursts_do_not_depend_on_the_order_of_ratings_with_equal_ratee_and_time(
 ) -> None:
     rng = np.random.default_rng(5)
     ratee = rng.integers(0, 6, 3_000)
-    ts = np.round(rng.random(3_000) * 40, 0) * 3_600.0  # many equal times
+    ts = np.round(rng.random(3_000) * 40 * 24, 0) * 3_600.0  # 40 days in whole hours: ties
+    ratee[:200], ts[:200] = 0, 100 * 3_600.0  # and a burst: 200 ratings of one ratee in an hour
     args = dict(windows_seconds=BURST_WINDOWS_SECONDS, count_min=5.0, ratio_min=2.0)
     got = k.burst_edges(ratee, ts, 6, **args)  # type: ignore[arg-type]
     order = k._order_by_ratee_time(ratee, ts, 6)
