@@ -9,8 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bonafide.reputation.graph import BoolArray, ConvergenceError, FloatArray, RatingGraph
-from bonafide.reputation.kernels import EdgeChunk, peel_partial, peel_step
+from bonafide.reputation.graph import (
+    BoolArray,
+    ConvergenceError,
+    FloatArray,
+    IndexArray,
+    RatingGraph,
+)
+from bonafide.reputation.kernels import peel_step
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,56 +102,77 @@ def fraudar(
     assert epsilon > 0 and blocks_max >= 0 and column_offset > 1.0
     n = graph.n_accounts
     eligible = graph.rating > 0 if positive_only else np.ones(graph.n_ratings, dtype=bool)
-    selected = eligible
     # The adjacency is binary: repeat ratings of the same pair (repeat orders) count once.
-    candidates = np.flatnonzero(selected)
-    pair = graph.rater[candidates] * n + graph.ratee[candidates]
-    order = np.argsort(pair, kind="stable")  # stable: the first rating of a pair is kept
-    ordered = pair[order]
-    first = np.ones(ordered.shape[0], dtype=bool)
-    first[1:] = ordered[1:] != ordered[:-1]
-    selected = np.zeros(graph.n_ratings, dtype=bool)
-    selected[candidates[order[first]]] = True
-    del candidates, pair, order, ordered, first  # 33 bytes per edge, not needed while peeling
-    degree_in = np.bincount(graph.ratee[selected], minlength=n)
-    weight = np.where(selected, 1.0 / np.log(degree_in[graph.ratee] + column_offset), 0.0)
-    remaining = selected.copy()
+    selected = _first_of_pairs(graph, eligible)
+    # The peeling reads the selected edges only, compacted (in their original order, so every
+    # sum adds the same numbers in the same order as over all edges with zeros elsewhere).
+    rater, ratee = graph.rater[selected], graph.ratee[selected]
+    del selected
+    degree_in = np.bincount(ratee, minlength=n)
+    column = 1.0 / np.log(degree_in + column_offset)  # per ratee: the edge weight into it
+    remaining = np.ones(rater.shape[0], dtype=bool)
     blocks: list[Block] = []
     for _ in range(blocks_max):
         if not remaining.any():
             break
-        block = _peel(graph, weight, remaining, epsilon=epsilon, rounds_max=rounds_max)
-        remaining &= ~block.edges
+        raters, ratees, density, density_graph = _peel(
+            rater, ratee, column, remaining, n, epsilon=epsilon, rounds_max=rounds_max)
+        remaining &= ~(raters[rater] & ratees[ratee])
         # Report every rating inside the block, repeats of a pair included.
-        inside = block.raters[graph.rater] & block.ratees[graph.ratee] & eligible
-        blocks.append(Block(block.raters, block.ratees, block.density, block.density_graph,
-                            inside))
+        inside = raters[graph.rater] & ratees[graph.ratee] & eligible
+        blocks.append(Block(raters, ratees, density, density_graph, inside))
     return blocks
 
 
+def _first_of_pairs(graph: RatingGraph, eligible: BoolArray) -> BoolArray:
+    """Per rating: eligible and the first eligible rating (in array order) of its pair."""
+    n = graph.n_accounts
+    candidates = np.flatnonzero(eligible)
+    pair = graph.rater[candidates].astype(np.int64) * n + graph.ratee[candidates]
+    # An unstable sort (SIMD, several times faster than a stable one) groups equal pairs; the
+    # first rating of a pair is then the smallest position within its group.
+    order = np.argsort(pair)
+    ordered = pair[order]
+    del pair
+    start = np.ones(ordered.shape[0], dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=start[1:])
+    del ordered
+    first = np.minimum.reduceat(order, np.flatnonzero(start)) if order.size else order
+    selected = np.zeros(graph.n_ratings, dtype=bool)
+    selected[candidates[first]] = True
+    return selected
+
+
 def _peel(
-    graph: RatingGraph,
-    weight: FloatArray,
+    rater: IndexArray,
+    ratee: IndexArray,
+    column: FloatArray,
     remaining: BoolArray,
+    n: int,
     *,
     epsilon: float,
     rounds_max: int,
-) -> Block:
-    n = graph.n_accounts
-    rater, ratee = graph.rater, graph.ratee
-    # The peeling rounds' edge work is the chunked (Dask) engine's kernel, over one chunk.
-    chunk = EdgeChunk(rater, ratee, graph.rating, None,
-                      {"peel_weight": weight, "remaining": remaining})
-    alive_rater = np.bincount(rater[remaining], minlength=n) > 0
-    alive_ratee = np.bincount(ratee[remaining], minlength=n) > 0
+) -> tuple[BoolArray, BoolArray, float, float]:
+    """Batch-peel the ``remaining`` edges; the densest node set seen, its and the start density.
+
+    Each round keeps only the edges whose both ends are still alive, so the work of all rounds
+    together is a small multiple of the edges (most nodes go in the first rounds).
+    """
+    live_rater, live_ratee = rater[remaining], ratee[remaining]
+    alive_rater = np.bincount(live_rater, minlength=n) > 0
+    alive_ratee = np.bincount(live_ratee, minlength=n) > 0
     density_graph = -1.0
     best = (-1.0, alive_rater.copy(), alive_ratee.copy())
     for _ in range(rounds_max):
         size = int(alive_rater.sum() + alive_ratee.sum())
         if size == 0:
-            inside = best[1][rater] & best[2][ratee] & remaining
-            return Block(best[1], best[2], best[0], density_graph, inside)
-        degree_rater, degree_ratee = peel_partial(chunk, alive_rater, alive_ratee, n)
+            return best[1], best[2], best[0], density_graph
+        weight = column[live_ratee]
+        degree_rater = np.bincount(live_rater, weights=weight, minlength=n).astype(
+            np.float64, copy=False)
+        degree_ratee = np.bincount(live_ratee, weights=weight, minlength=n).astype(
+            np.float64, copy=False)
+        del weight
         density, next_rater, next_ratee = peel_step(degree_rater, degree_ratee, alive_rater,
                                                     alive_ratee, epsilon=epsilon)
         if density_graph < 0:
@@ -153,4 +180,6 @@ def _peel(
         if density > best[0]:
             best = (density, alive_rater.copy(), alive_ratee.copy())
         alive_rater, alive_ratee = next_rater, next_ratee
+        live = alive_rater[live_rater] & alive_ratee[live_ratee]
+        live_rater, live_ratee = live_rater[live], live_ratee[live]
     raise ConvergenceError("fraudar", iterations=rounds_max, delta=float("nan"), tolerance=0.0)
