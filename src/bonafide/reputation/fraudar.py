@@ -1,6 +1,7 @@
 """Dense-block detection in the rater × ratee graph, in the manner of FRAUDAR.
 
-Owns: ``fraudar`` and ``Block``. Imports: NumPy and ``reputation.graph``.
+Owns: ``fraudar`` and ``Block``. Imports: NumPy, ``reputation.graph``, ``reputation.sweep`` and
+the chunked engine's ``peel_step`` finish.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import numpy as np
 from bonafide.reputation.graph import (
     BoolArray,
     ConvergenceError,
+    EdgeIndexArray,
     FloatArray,
-    IndexArray,
+    RatingArray,
     RatingGraph,
 )
 from bonafide.reputation.kernels import peel_step
+from bonafide.reputation.sweep import add_by, count_by, edge_slices
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,15 +104,13 @@ def fraudar(
     """
     assert epsilon > 0 and blocks_max >= 0 and column_offset > 1.0
     n = graph.n_accounts
-    eligible = graph.rating > 0 if positive_only else np.ones(graph.n_ratings, dtype=bool)
     # The adjacency is binary: repeat ratings of the same pair (repeat orders) count once.
-    selected = _first_of_pairs(graph, eligible)
+    selected = _first_of_pairs(graph, positive_only)
     # The peeling reads the selected edges only, compacted (in their original order, so every
     # sum adds the same numbers in the same order as over all edges with zeros elsewhere).
     rater, ratee = graph.rater[selected], graph.ratee[selected]
     del selected
-    degree_in = np.bincount(ratee, minlength=n)
-    column = 1.0 / np.log(degree_in + column_offset)  # per ratee: the edge weight into it
+    column = 1.0 / np.log(count_by(ratee, n) + column_offset)  # per ratee: its edges' weight
     remaining = np.ones(rater.shape[0], dtype=bool)
     blocks: list[Block] = []
     for _ in range(blocks_max):
@@ -117,35 +118,54 @@ def fraudar(
             break
         raters, ratees, density, density_graph = _peel(
             rater, ratee, column, remaining, n, epsilon=epsilon, rounds_max=rounds_max)
-        remaining &= ~(raters[rater] & ratees[ratee])
+        inside = np.empty(graph.n_ratings, dtype=bool)
+        for part in edge_slices(rater.shape[0]):
+            remaining[part] &= ~(raters[rater[part]] & ratees[ratee[part]])
         # Report every rating inside the block, repeats of a pair included.
-        inside = raters[graph.rater] & ratees[graph.ratee] & eligible
+        for part in edge_slices(graph.n_ratings):
+            inside[part] = (raters[graph.rater[part]] & ratees[graph.ratee[part]]
+                            & _eligible(graph.rating[part], positive_only))
         blocks.append(Block(raters, ratees, density, density_graph, inside))
     return blocks
 
 
-def _first_of_pairs(graph: RatingGraph, eligible: BoolArray) -> BoolArray:
-    """Per rating: eligible and the first eligible rating (in array order) of its pair."""
-    n = graph.n_accounts
-    candidates = np.flatnonzero(eligible)
-    pair = graph.rater[candidates].astype(np.int64) * n + graph.ratee[candidates]
-    # An unstable sort (SIMD, several times faster than a stable one) groups equal pairs; the
-    # first rating of a pair is then the smallest position within its group.
-    order = np.argsort(pair)
-    ordered = pair[order]
-    del pair
-    start = np.ones(ordered.shape[0], dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=start[1:])
-    del ordered
-    first = np.minimum.reduceat(order, np.flatnonzero(start)) if order.size else order
-    selected = np.zeros(graph.n_ratings, dtype=bool)
-    selected[candidates[first]] = True
+PAIR_GROUP_EDGES = 8_000_000
+
+
+def _eligible(rating: RatingArray, positive_only: bool) -> BoolArray:
+    return rating > 0 if positive_only else np.ones(rating.shape[0], dtype=bool)
+
+
+def _first_of_pairs(graph: RatingGraph, positive_only: bool) -> BoolArray:
+    """Per rating: eligible and the first eligible rating (in array order) of its pair.
+
+    A pair has one ratee, so the ratees are taken in groups (``ratee % groups``) of about
+    ``PAIR_GROUP_EDGES`` ratings, with temporaries of one group only.
+    """
+    n, m = graph.n_accounts, graph.n_ratings
+    groups = -(-m // PAIR_GROUP_EDGES)
+    group_of = np.empty(m, dtype=np.int16 if groups < 2**15 else np.int64)
+    for part in edge_slices(m):
+        group_of[part] = np.where(_eligible(graph.rating[part], positive_only),
+                                  graph.ratee[part] % groups, -1)
+    selected = np.zeros(m, dtype=bool)
+    for group in range(groups):
+        rows = np.flatnonzero(group_of == group)
+        pair = graph.rater[rows].astype(np.int64) * n + graph.ratee[rows]
+        # An unstable sort (SIMD, several times faster than a stable one) groups equal pairs;
+        # the first rating of a pair is then the smallest position within its run.
+        order = np.argsort(pair)
+        ordered = pair[order]
+        start = np.ones(ordered.shape[0], dtype=bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=start[1:])
+        if order.size:
+            selected[rows[np.minimum.reduceat(order, np.flatnonzero(start))]] = True
     return selected
 
 
 def _peel(
-    rater: IndexArray,
-    ratee: IndexArray,
+    rater: EdgeIndexArray,
+    ratee: EdgeIndexArray,
     column: FloatArray,
     remaining: BoolArray,
     n: int,
@@ -158,21 +178,22 @@ def _peel(
     Each round keeps only the edges whose both ends are still alive, so the work of all rounds
     together is a small multiple of the edges (most nodes go in the first rounds).
     """
-    live_rater, live_ratee = rater[remaining], ratee[remaining]
-    alive_rater = np.bincount(live_rater, minlength=n) > 0
-    alive_ratee = np.bincount(live_ratee, minlength=n) > 0
+    live_rater, live_ratee = rater, ratee
+    if not remaining.all():
+        live_rater, live_ratee = rater[remaining], ratee[remaining]
+    alive_rater = count_by(live_rater, n) > 0
+    alive_ratee = count_by(live_ratee, n) > 0
     density_graph = -1.0
     best = (-1.0, alive_rater.copy(), alive_ratee.copy())
     for _ in range(rounds_max):
         size = int(alive_rater.sum() + alive_ratee.sum())
         if size == 0:
             return best[1], best[2], best[0], density_graph
-        weight = column[live_ratee]
-        degree_rater = np.bincount(live_rater, weights=weight, minlength=n).astype(
-            np.float64, copy=False)
-        degree_ratee = np.bincount(live_ratee, weights=weight, minlength=n).astype(
-            np.float64, copy=False)
-        del weight
+        degree_rater, degree_ratee = np.zeros(n), np.zeros(n)
+        for part in edge_slices(live_rater.shape[0]):
+            weight = column[live_ratee[part]]
+            add_by(degree_rater, live_rater[part], weight)
+            add_by(degree_ratee, live_ratee[part], weight)
         density, next_rater, next_ratee = peel_step(degree_rater, degree_ratee, alive_rater,
                                                     alive_ratee, epsilon=epsilon)
         if density_graph < 0:
