@@ -178,22 +178,21 @@ def _peel(
     Each round keeps only the edges whose both ends are still alive, so the work of all rounds
     together is a small multiple of the edges (most nodes go in the first rounds).
     """
+    # The first round reads the remaining edges in place (a mask), later ones compact copies.
     live_rater, live_ratee = rater, ratee
-    if not remaining.all():
-        live_rater, live_ratee = rater[remaining], ratee[remaining]
-    alive_rater = count_by(live_rater, n) > 0
-    alive_ratee = count_by(live_ratee, n) > 0
+    mask: BoolArray | None = None if remaining.all() else remaining
+    alive_rater, alive_ratee = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for part in edge_slices(rater.shape[0]):
+        inside = slice(None) if mask is None else mask[part]
+        alive_rater[rater[part][inside]] = True
+        alive_ratee[ratee[part][inside]] = True
     density_graph = -1.0
     best = (-1.0, alive_rater.copy(), alive_ratee.copy())
     for _ in range(rounds_max):
         size = int(alive_rater.sum() + alive_ratee.sum())
         if size == 0:
             return best[1], best[2], best[0], density_graph
-        degree_rater, degree_ratee = np.zeros(n), np.zeros(n)
-        for part in edge_slices(live_rater.shape[0]):
-            weight = column[live_ratee[part]]
-            add_by(degree_rater, live_rater[part], weight)
-            add_by(degree_ratee, live_ratee[part], weight)
+        degree_rater, degree_ratee = _weighted_degrees(live_rater, live_ratee, column, n, mask)
         density, next_rater, next_ratee = peel_step(degree_rater, degree_ratee, alive_rater,
                                                     alive_ratee, epsilon=epsilon)
         if density_graph < 0:
@@ -202,5 +201,37 @@ def _peel(
             best = (density, alive_rater.copy(), alive_ratee.copy())
         alive_rater, alive_ratee = next_rater, next_ratee
         live = alive_rater[live_rater] & alive_ratee[live_ratee]
+        if mask is not None:
+            live &= mask
+            mask = None
         live_rater, live_ratee = live_rater[live], live_ratee[live]
     raise ConvergenceError("fraudar", iterations=rounds_max, delta=float("nan"), tolerance=0.0)
+
+
+WHOLE_SUM_EDGES = 1 << 24
+
+
+def _weighted_degrees(rater: EdgeIndexArray, ratee: EdgeIndexArray, column: FloatArray,
+                      n: int, mask: BoolArray | None) -> tuple[FloatArray, FloatArray]:
+    """Sums of the edge weights ``column[ratee]`` (0 outside ``mask``) per rater and per
+    ratee, in edge order.
+
+    Up to ``WHOLE_SUM_EDGES`` edges in one ``np.bincount`` each (it releases the GIL, so the
+    thread computing the behavioural signals runs meanwhile), beyond that slice by slice into
+    the same sums (``np.add.at``: the same values, temporaries of one slice). Edges outside
+    ``mask`` add 0, as they did when every round read every edge.
+    """
+    if rater.shape[0] <= WHOLE_SUM_EDGES:
+        weight = column[ratee]
+        if mask is not None:
+            weight *= mask
+        return (np.bincount(rater, weights=weight, minlength=n).astype(np.float64, copy=False),
+                np.bincount(ratee, weights=weight, minlength=n).astype(np.float64, copy=False))
+    degree_rater, degree_ratee = np.zeros(n), np.zeros(n)
+    for part in edge_slices(rater.shape[0]):
+        weight = column[ratee[part]]
+        if mask is not None:
+            weight *= mask[part]
+        add_by(degree_rater, rater[part], weight)
+        add_by(degree_ratee, ratee[part], weight)
+    return degree_rater, degree_ratee

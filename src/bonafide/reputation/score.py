@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -26,13 +25,11 @@ from bonafide.reputation.fraudar import Block, fraudar
 from bonafide.reputation.graph import (
     BoolArray,
     ConvergenceError,
-    EdgeIndexArray,
     FloatArray,
     IndexArray,
-    RatingArray,
     RatingGraph,
 )
-from bonafide.reputation.kernels import floor_signal, trust_finish
+from bonafide.reputation.kernels import floor_signal, outcomes, trust_finish
 from bonafide.reputation.rev2 import Rev2Params, rev2
 from bonafide.reputation.sweep import PARALLEL_EDGES_MIN, Workers, add_by, count_by, edge_slices
 
@@ -169,9 +166,8 @@ def score_graph(
     progress : callable, optional
         Called with a short message as each stage starts (from the thread running it).
     threads : int
-        Threads for independent stages and sums on graphs of a million ratings or more
-        (FRAUDAR beside the behavioural signals, pairs of sums); the results do not depend on
-        it, bit for bit.
+        Threads for independent stages on graphs of a million ratings or more (FRAUDAR beside
+        the behavioural signals); the results do not depend on it, bit for bit.
 
     Examples
     --------
@@ -191,23 +187,21 @@ def score_graph(
     p = params or ScoreParams()
     say = progress or (lambda message: None)
     label = _labels(graph, labels)
-    with Workers(threads if graph.n_ratings >= PARALLEL_EDGES_MIN else 1) as workers:
-        if method == "rev2":
-            say("rev2")
-            bad_mask = label == 1
-            result = rev2(graph, params=p.rev2, rater_weight=np.where(bad_mask, 0.0, 1.0))
-            fairness = np.nan_to_num(result.fairness, nan=1.0)
-            fraud = np.where(label >= 0, label, 1.0 - fairness).astype(np.float64)
-            weight = result.reliability * np.where(bad_mask, 0.0, 1.0)[graph.rater]
-            signals = {"fairness": fairness, "goodness": result.goodness}
-            blocks: list[Block] = []
-            iterations = result.iterations
-        else:
-            fraud, weight, signals, blocks, iterations = _default(
-                graph, p, label, links, say, workers)
-        say("reputation")
-        return _reputation(graph, p, method, fraud, weight, signals, blocks, iterations, now,
-                           workers)
+    if method == "rev2":
+        say("rev2")
+        bad_mask = label == 1
+        result = rev2(graph, params=p.rev2, rater_weight=np.where(bad_mask, 0.0, 1.0))
+        fairness = np.nan_to_num(result.fairness, nan=1.0)
+        fraud = np.where(label >= 0, label, 1.0 - fairness).astype(np.float64)
+        weight = result.reliability * np.where(bad_mask, 0.0, 1.0)[graph.rater]
+        signals = {"fairness": fairness, "goodness": result.goodness}
+        blocks: list[Block] = []
+        iterations = result.iterations
+    else:
+        fraud, weight, signals, blocks, iterations = _default(
+            graph, p, label, links, say, threads if graph.n_ratings >= PARALLEL_EDGES_MIN else 1)
+    say("reputation")
+    return _reputation(graph, p, method, fraud, weight, signals, blocks, iterations, now)
 
 
 def _labels(graph: RatingGraph, labels: ArrayLike | None) -> IndexArray:
@@ -217,20 +211,6 @@ def _labels(graph: RatingGraph, labels: ArrayLike | None) -> IndexArray:
     assert label.shape == (graph.n_accounts,), "one label per account"
     assert np.isin(label, (-1, 0, 1)).all(), "labels are -1 (unknown), 0 (good) or 1 (fraud)"
     return label
-
-
-def _good(rating: RatingArray, threshold: float) -> FloatArray:
-    """``kernels.outcomes``' good part alone (one of two threads needs only it)."""
-    rating = np.asarray(rating, dtype=np.float64)
-    result: FloatArray = np.clip((rating - threshold) / (1.0 - threshold), 0.0, 1.0)
-    return result
-
-
-def _bad(rating: RatingArray, threshold: float) -> FloatArray:
-    """``kernels.outcomes``' bad part alone."""
-    rating = np.asarray(rating, dtype=np.float64)
-    result: FloatArray = np.clip((threshold - rating) / (1.0 + threshold), 0.0, 1.0)
-    return result
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,7 +244,7 @@ def _default(
     label: IndexArray,
     links: ArrayLike | None,
     say: Progress,
-    workers: Workers,
+    threads: int,
 ) -> tuple[FloatArray, FloatArray, dict[str, FloatArray], list[Block], int]:
     n = graph.n_accounts
     degree_out = np.maximum(count_by(graph.rater, n), 1).astype(np.float64)
@@ -274,7 +254,8 @@ def _default(
         return fraudar(graph, blocks_max=p.blocks_max)
 
     # FRAUDAR and the behavioural signals are independent: one thread each.
-    blocks, found = workers.all(dense_blocks, lambda: _behaviour(graph, p, links, say))
+    with Workers(threads) as workers:
+        blocks, found = workers.all(dense_blocks, lambda: _behaviour(graph, p, links, say))
     say("combining signals")
     block_account, strengths = _block_accounts(graph, blocks, p.block_ratio_min)
     # Discounting a rating costs little when wrong, accusing its rater costs more: the rating's
@@ -319,9 +300,9 @@ def _default(
     # cleared by diluting what it bought. (h < 1 already; the minimum above guards log(0).)
     bought = 1.0 - np.exp(unbought) if p.bought_reviews else None
     say("trust propagation")
-    trust, iterations = _trust(graph, p, label, behaviour, edge_keep, workers)
+    trust, iterations = _trust(graph, p, label, behaviour, edge_keep)
     # A ratee whose praise comes mostly from suspicious ratings bought it: it is suspect too.
-    fake_sum, good_sum = _benefit_sums(graph, p, behaviour, edge_keep, workers)
+    fake_sum, good_sum = _benefit_sums(graph, p, behaviour, edge_keep)
     benefit = fake_sum / (good_sum + p.benefit_prior)
     if bought is not None:
         benefit = 1.0 - (1.0 - benefit) * (1.0 - bought)
@@ -346,27 +327,17 @@ def _default(
 
 
 def _benefit_sums(graph: RatingGraph, p: ScoreParams, behaviour: FloatArray,
-                  edge_keep: FloatArray, workers: Workers) -> tuple[FloatArray, FloatArray]:
+                  edge_keep: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Per ratee: praise from suspicious ratings (``good * (1 - keep * (1 - behaviour))``) and
-    all praise, one sum per thread."""
+    all praise."""
     n = graph.n_accounts
-    parts = edge_slices(graph.n_ratings)
-
-    def fake() -> FloatArray:
-        total = np.zeros(n)
-        for part in parts:
-            good = _good(graph.rating[part], p.threshold_good)
-            add_by(total, graph.ratee[part],
-                   good * (1.0 - edge_keep[part] * (1.0 - behaviour[graph.rater[part]])))
-        return total
-
-    def praise() -> FloatArray:
-        total = np.zeros(n)
-        for part in parts:
-            add_by(total, graph.ratee[part], _good(graph.rating[part], p.threshold_good))
-        return total
-
-    fake_sum, good_sum = workers.all(fake, praise)
+    fake_sum, good_sum = np.zeros(n), np.zeros(n)
+    for part in edge_slices(graph.n_ratings):
+        good, _ = outcomes(graph.rating[part], p.threshold_good)
+        ratee = graph.ratee[part]
+        add_by(fake_sum, ratee,
+               good * (1.0 - edge_keep[part] * (1.0 - behaviour[graph.rater[part]])))
+        add_by(good_sum, ratee, good)
     return fake_sum, good_sum
 
 
@@ -399,33 +370,28 @@ def _trust(
     label: IndexArray,
     behaviour: FloatArray,
     edge_keep: FloatArray,
-    workers: Workers,
 ) -> tuple[FloatArray, int]:
     r"""Fixed point :math:`t = (a + \sum w g) / (a + b + \sum w (g + b))` over received ratings.
 
     ``w`` of a rating is its rater's weight :math:`t_u (1 - \beta_u)` (labels override) times the
     rating's own keep factor. Changes shrink each round because weights are bounded by trust.
-    The two sums of a round go to two threads, each over the edges slice by slice (the chunked
-    engine's ``trust_partial``, with the outcomes computed per slice instead of stored).
+    Each round sums over the edges slice by slice (the chunked engine's ``trust_partial``,
+    with the outcomes computed per slice instead of stored: 16 bytes per rating less). One
+    thread: ``np.add.at`` holds the GIL, so two threads would only take turns.
     """
     n = graph.n_accounts
     a, b = p.trust_prior_good, p.trust_prior_bad
     trust = np.full(n, a / (a + b))
     delta = np.inf
     parts = edge_slices(graph.n_ratings)
-
-    def weighted(rater_weight: FloatArray,
-                 outcome: Callable[[RatingArray, float], FloatArray]) -> FloatArray:
-        total = np.zeros(n)
-        for part in parts:
-            w = rater_weight[graph.rater[part]] * edge_keep[part]
-            add_by(total, graph.ratee[part], w * outcome(graph.rating[part], p.threshold_good))
-        return total
-
     for iteration in range(1, p.iterations_max + 1):
         rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
-        sum_good, sum_bad = workers.all(partial(weighted, rater_weight, _good),
-                                        partial(weighted, rater_weight, _bad))
+        sum_good, sum_bad = np.zeros(n), np.zeros(n)
+        for part in parts:
+            w = rater_weight[graph.rater[part]] * edge_keep[part]
+            good, bad = outcomes(graph.rating[part], p.threshold_good)
+            add_by(sum_good, graph.ratee[part], w * good)
+            add_by(sum_bad, graph.ratee[part], w * bad)
         new = trust_finish(sum_good, sum_bad, a, b)
         delta = float(np.max(np.abs(new - trust))) if n else 0.0
         trust = new
@@ -445,7 +411,6 @@ def _reputation(
     blocks: list[Block],
     iterations: int,
     now: float | None,
-    workers: Workers,
 ) -> ScoreResult:
     n = graph.n_accounts
     reference = None
@@ -468,26 +433,17 @@ def _reputation(
             value_factor = np.minimum(graph.value[part] / mean_value, p.value_weight_max)
         return decay * value_factor, value_factor
 
-    def weighted() -> tuple[FloatArray, ...]:
-        """Good and bad outcomes received, weighted by rating weight and decay (and value)."""
-        sums = (np.zeros(n), np.zeros(n))
-        for part in parts:
-            w = weight[part] * scales(part)[0]
-            _add_outcomes(sums, graph.ratee[part], w, graph.rating[part], p.threshold_good)
-        return sums
-
-    def unweighted_and_fresh() -> tuple[FloatArray, ...]:
-        """The same without the rating weight, and without the decay."""
-        sums = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
-        for part in parts:
-            scale, value_factor = scales(part)
-            ratee, rating = graph.ratee[part], graph.rating[part]
-            _add_outcomes(sums[:2], ratee, scale, rating, p.threshold_good)
-            _add_outcomes(sums[2:], ratee, weight[part] * value_factor, rating, p.threshold_good)
-        return sums
-
-    (good_sum, bad_sum), (good_full, bad_full, good_fresh, bad_fresh) = workers.all(
-        weighted, unweighted_and_fresh)
+    # The six sums in one pass over the edges (one thread: see ``_trust``).
+    good_sum, bad_sum, good_full, bad_full, good_fresh, bad_fresh = (np.zeros(n) for _ in range(6))
+    for part in parts:
+        scale, value_factor = scales(part)
+        ratee = graph.ratee[part]
+        good, bad = outcomes(graph.rating[part], p.threshold_good)
+        for (good_to, bad_to), w in (((good_sum, bad_sum), weight[part] * scale),
+                                     ((good_full, bad_full), scale),
+                                     ((good_fresh, bad_fresh), weight[part] * value_factor)):
+            add_by(good_to, ratee, w * good)
+            add_by(bad_to, ratee, w * bad)
     received = count_by(graph.ratee, n)
     total = float(good_sum.sum() + bad_sum.sum())
     share = float(good_sum.sum()) / total if total > 0 else 0.5
@@ -526,13 +482,6 @@ def _reputation(
         iterations=iterations,
         prior_strength=p.prior_strength,
     )
-
-
-def _add_outcomes(sums: tuple[FloatArray, ...], ratee: EdgeIndexArray, w: FloatArray,
-                  rating: RatingArray, threshold: float) -> None:
-    """Add ``w`` times each rating's good and bad outcome to ``sums[0]`` and ``sums[1]``."""
-    add_by(sums[0], ratee, w * _good(rating, threshold))
-    add_by(sums[1], ratee, w * _bad(rating, threshold))
 
 
 def _posterior(prior: float, strength: float, good: float, bad: float) -> float:
