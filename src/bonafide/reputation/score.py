@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from bonafide.errors import Rejected
@@ -197,11 +198,13 @@ def score_graph(
         signals = {"fairness": fairness, "goodness": result.goodness}
         blocks: list[Block] = []
         iterations = result.iterations
+        outcome = _outcome_arrays(graph, p.threshold_good)
     else:
-        fraud, weight, signals, blocks, iterations = _default(
+        fraud, weight, signals, blocks, iterations, outcome = _default(
             graph, p, label, links, say, threads if graph.n_ratings >= PARALLEL_EDGES_MIN else 1)
     say("reputation")
-    return _reputation(graph, p, method, fraud, weight, signals, blocks, iterations, now)
+    return _reputation(graph, p, method, fraud, weight, signals, blocks, iterations, now,
+                       outcome)
 
 
 def _labels(graph: RatingGraph, labels: ArrayLike | None) -> IndexArray:
@@ -211,6 +214,23 @@ def _labels(graph: RatingGraph, labels: ArrayLike | None) -> IndexArray:
     assert label.shape == (graph.n_accounts,), "one label per account"
     assert np.isin(label, (-1, 0, 1)).all(), "labels are -1 (unknown), 0 (good) or 1 (fraud)"
     return label
+
+
+Outcomes = tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]
+
+
+def _outcome_arrays(graph: RatingGraph, threshold: float) -> Outcomes:
+    """Every rating's good and bad outcome (``kernels.outcomes``), computed once: as float32
+    when that is exact for all (star ratings with the default threshold: 8 bytes a rating
+    instead of 16), else as float64. Products with float64 widen them back, exactly."""
+    good = np.empty(graph.n_ratings, dtype=np.float32)
+    bad = np.empty(graph.n_ratings, dtype=np.float32)
+    for part in edge_slices(graph.n_ratings):
+        wide_good, wide_bad = outcomes(graph.rating[part], threshold)
+        good[part], bad[part] = wide_good, wide_bad
+        if not (np.array_equal(good[part], wide_good) and np.array_equal(bad[part], wide_bad)):
+            return outcomes(graph.rating, threshold)
+    return good, bad
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,7 +265,7 @@ def _default(
     links: ArrayLike | None,
     say: Progress,
     threads: int,
-) -> tuple[FloatArray, FloatArray, dict[str, FloatArray], list[Block], int]:
+) -> tuple[FloatArray, FloatArray, dict[str, FloatArray], list[Block], int, Outcomes]:
     n = graph.n_accounts
     degree_out = np.maximum(count_by(graph.rater, n), 1).astype(np.float64)
 
@@ -300,9 +320,11 @@ def _default(
     # cleared by diluting what it bought. (h < 1 already; the minimum above guards log(0).)
     bought = 1.0 - np.exp(unbought) if p.bought_reviews else None
     say("trust propagation")
-    trust, iterations = _trust(graph, p, label, behaviour, edge_keep)
+    # After the two threads' stages, whose temporaries were the peak of memory.
+    outcome = _outcome_arrays(graph, p.threshold_good)
+    trust, iterations = _trust(graph, p, label, behaviour, edge_keep, outcome)
     # A ratee whose praise comes mostly from suspicious ratings bought it: it is suspect too.
-    fake_sum, good_sum = _benefit_sums(graph, p, behaviour, edge_keep)
+    fake_sum, good_sum = _benefit_sums(graph, behaviour, edge_keep, outcome[0])
     benefit = fake_sum / (good_sum + p.benefit_prior)
     if bought is not None:
         benefit = 1.0 - (1.0 - benefit) * (1.0 - bought)
@@ -323,17 +345,17 @@ def _default(
     }
     if bought is not None:
         signals["bought"] = bought
-    return fraud, weight, signals, blocks, iterations
+    return fraud, weight, signals, blocks, iterations, outcome
 
 
-def _benefit_sums(graph: RatingGraph, p: ScoreParams, behaviour: FloatArray,
-                  edge_keep: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _benefit_sums(graph: RatingGraph, behaviour: FloatArray, edge_keep: FloatArray,
+                  goods: NDArray[np.floating[Any]]) -> tuple[FloatArray, FloatArray]:
     """Per ratee: praise from suspicious ratings (``good * (1 - keep * (1 - behaviour))``) and
     all praise."""
     n = graph.n_accounts
     fake_sum, good_sum = np.zeros(n), np.zeros(n)
     for part in edge_slices(graph.n_ratings):
-        good, _ = outcomes(graph.rating[part], p.threshold_good)
+        good = goods[part]
         ratee = graph.ratee[part]
         add_by(fake_sum, ratee,
                good * (1.0 - edge_keep[part] * (1.0 - behaviour[graph.rater[part]])))
@@ -370,14 +392,14 @@ def _trust(
     label: IndexArray,
     behaviour: FloatArray,
     edge_keep: FloatArray,
+    outcome: Outcomes,
 ) -> tuple[FloatArray, int]:
     r"""Fixed point :math:`t = (a + \sum w g) / (a + b + \sum w (g + b))` over received ratings.
 
     ``w`` of a rating is its rater's weight :math:`t_u (1 - \beta_u)` (labels override) times the
     rating's own keep factor. Changes shrink each round because weights are bounded by trust.
-    Each round sums over the edges slice by slice (the chunked engine's ``trust_partial``,
-    with the outcomes computed per slice instead of stored: 16 bytes per rating less). One
-    thread: ``np.add.at`` holds the GIL, so two threads would only take turns.
+    Each round sums over the edges slice by slice (the chunked engine's ``trust_partial``).
+    One thread: ``np.add.at`` holds the GIL, so two threads would only take turns.
     """
     n = graph.n_accounts
     a, b = p.trust_prior_good, p.trust_prior_bad
@@ -389,7 +411,7 @@ def _trust(
         sum_good, sum_bad = np.zeros(n), np.zeros(n)
         for part in parts:
             w = rater_weight[graph.rater[part]] * edge_keep[part]
-            good, bad = outcomes(graph.rating[part], p.threshold_good)
+            good, bad = outcome[0][part], outcome[1][part]
             add_by(sum_good, graph.ratee[part], w * good)
             add_by(sum_bad, graph.ratee[part], w * bad)
         new = trust_finish(sum_good, sum_bad, a, b)
@@ -411,6 +433,7 @@ def _reputation(
     blocks: list[Block],
     iterations: int,
     now: float | None,
+    outcome: Outcomes,
 ) -> ScoreResult:
     n = graph.n_accounts
     reference = None
@@ -438,7 +461,7 @@ def _reputation(
     for part in parts:
         scale, value_factor = scales(part)
         ratee = graph.ratee[part]
-        good, bad = outcomes(graph.rating[part], p.threshold_good)
+        good, bad = outcome[0][part], outcome[1][part]
         for (good_to, bad_to), w in (((good_sum, bad_sum), weight[part] * scale),
                                      ((good_full, bad_full), scale),
                                      ((good_fresh, bad_fresh), weight[part] * value_factor)):
