@@ -216,7 +216,8 @@ def _labels(graph: RatingGraph, labels: ArrayLike | None) -> IndexArray:
     return label
 
 
-Outcomes = tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]
+# [good, bad] per rating; a list so that the last stage can drop them (see ``_reputation``).
+Outcomes = list[NDArray[np.floating[Any]]]
 
 
 def _outcome_arrays(graph: RatingGraph, threshold: float) -> Outcomes:
@@ -229,8 +230,8 @@ def _outcome_arrays(graph: RatingGraph, threshold: float) -> Outcomes:
         wide_good, wide_bad = outcomes(graph.rating[part], threshold)
         good[part], bad[part] = wide_good, wide_bad
         if not (np.array_equal(good[part], wide_good) and np.array_equal(bad[part], wide_bad)):
-            return outcomes(graph.rating, threshold)
-    return good, bad
+            return list(outcomes(graph.rating, threshold))
+    return [good, bad]
 
 
 @dataclass(frozen=True, eq=False)
@@ -467,6 +468,9 @@ def _reputation(
                                      ((good_fresh, bad_fresh), weight[part] * value_factor)):
             add_by(good_to, ratee, w * good)
             add_by(bad_to, ratee, w * bad)
+    # The last use of the outcomes: free them (8 or 16 bytes a rating) before the quantiles.
+    del good, bad
+    outcome.clear()
     received = count_by(graph.ratee, n)
     total = float(good_sum.sum() + bad_sum.sum())
     share = float(good_sum.sum()) / total if total > 0 else 0.5
