@@ -1,8 +1,10 @@
 """Behavioural fraud signals computed from edge arrays: bursts, reviewers for hire, links.
 
 Owns: ``burst_suspicion``, ``hired_suspicion``, ``ring_suspicion``, ``linked_ratings``.
-Imports: NumPy, SciPy (sparse) and ``reputation.graph``. Each signal is a score in [0, 1];
-higher means more suspicious.
+Imports: NumPy, ``reputation.graph``, the chunked engine's ``reputation.kernels`` and
+``reputation.sweep``. Each signal is a score in [0, 1]; higher means more suspicious. The
+in-process versions here run the kernels over groups of ratees or slices of edges, so their
+temporaries stay small at 10^8 ratings; the values are the kernels' own.
 """
 
 from __future__ import annotations
