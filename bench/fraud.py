@@ -19,7 +19,6 @@ import argparse
 import csv
 import gc
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -280,12 +279,9 @@ def _score_and_report(graph: RatingGraph, simulate_time: float) -> None:
     score_time = time.perf_counter() - started
     cpu_time = time.process_time() - cpu_started
     peak = _rss_kb("VmHWM")
-    # The quantile worker process (from a million rated accounts), counted beside the peak.
-    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert np.isfinite(result.fraud_score).all()
     print(f"{graph.n_ratings},{graph.n_accounts},{simulate_time:.1f},{score_time:.1f},"
-          f"{cpu_time:.1f},{baseline / 1e6:.2f},{peak / 1e6:.2f}"
-          f"{f' (+ worker process {worker / 1e6:.2f})' if worker else ''},"
+          f"{cpu_time:.1f},{baseline / 1e6:.2f},{peak / 1e6:.2f},"
           f"{_stage_split(stages, started, time.perf_counter())}")
 
 

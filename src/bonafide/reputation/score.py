@@ -6,9 +6,7 @@ the other ``reputation`` modules. Pure: no clock (``now`` is an argument), no da
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +204,7 @@ def score_graph(
             graph, p, label, links, say, threads if graph.n_ratings >= PARALLEL_EDGES_MIN else 1)
     say("reputation")
     return _reputation(graph, p, method, fraud, weight, signals, blocks, iterations, now,
-                       outcome, parallel=threads > 1)
+                       outcome)
 
 
 def _labels(graph: RatingGraph, labels: ArrayLike | None) -> IndexArray:
@@ -437,8 +435,6 @@ def _reputation(
     iterations: int,
     now: float | None,
     outcome: Outcomes,
-    *,
-    parallel: bool,
 ) -> ScoreResult:
     n = graph.n_accounts
     reference = None
@@ -487,8 +483,8 @@ def _reputation(
     rated = np.flatnonzero(received)
     low = np.full(n, float(stats.beta.ppf(tail, alpha, beta)))
     high = np.full(n, float(stats.beta.ppf(1.0 - tail, alpha, beta)))
-    low[rated], high[rated] = _intervals(tail, alpha + good_sum[rated], beta + bad_sum[rated],
-                                         parallel=parallel)
+    low[rated] = stats.beta.ppf(tail, alpha + good_sum[rated], beta + bad_sum[rated])
+    high[rated] = stats.beta.ppf(1.0 - tail, alpha + good_sum[rated], beta + bad_sum[rated])
     evidence = {
         "prior_mean": np.full(n, share),
         "good": good_sum,
@@ -513,31 +509,6 @@ def _reputation(
         iterations=iterations,
         prior_strength=p.prior_strength,
     )
-
-
-QUANTILE_WORKER_ACCOUNTS_MIN = 1_000_000
-
-
-def _beta_quantiles(q: float, a: FloatArray, b: FloatArray) -> FloatArray:
-    """The Beta(a, b) quantile ``q`` of each account (a module function: it is sent by name to
-    a worker process)."""
-    return np.asarray(stats.beta.ppf(q, a, b), dtype=np.float64)
-
-
-def _intervals(tail: float, a: FloatArray, b: FloatArray, *,
-               parallel: bool) -> tuple[FloatArray, FloatArray]:
-    """The ``tail`` and ``1 - tail`` Beta quantiles of each account.
-
-    SciPy's quantile function holds the GIL (about 1.2 µs an account), so from a million
-    accounts on the upper ends are computed in a worker process while this one computes the
-    lower: the same function on the same numbers, the same bits, in half the time.
-    """
-    if not parallel or a.shape[0] < QUANTILE_WORKER_ACCOUNTS_MIN:
-        return _beta_quantiles(tail, a, b), _beta_quantiles(1.0 - tail, a, b)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        high = pool.submit(_beta_quantiles, 1.0 - tail, a, b)
-        low = _beta_quantiles(tail, a, b)
-        return low, high.result()
 
 
 def _posterior(prior: float, strength: float, good: float, bad: float) -> float:
