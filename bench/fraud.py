@@ -4,7 +4,7 @@ Run on demand (not by the tests)::
 
     .venv/bin/python bench/fraud.py                      # everything except 100 M
     .venv/bin/python bench/fraud.py --only otc           # one section: otc, sim, speed, scale
-    .venv/bin/python bench/fraud.py --scale 1e6 1e7 1e8  # add the 100 M run (needs ~20 GB)
+    .venv/bin/python bench/fraud.py --only scale --scale-graph DIR  # a simulate-graph output
 
 The OTC data is read from ``../shared/data/bitcoin-otc`` beside the repository, or from
 ``--otc DIR`` / ``BONAFIDE_OTC_DIR``. The protocol is the one in that directory's README: drop
@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import itertools
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -234,21 +234,68 @@ def scale_child(ratings: int) -> None:
     simulate_time = time.perf_counter() - started
     del market
     gc.collect()
+    _score_and_report(graph, simulate_time)
+
+
+def graph_child(folder: Path) -> None:
+    """Run in a subprocess: read a ``bonafide simulate-graph`` directory and score it.
+
+    ``simulate_market`` needs more than 10 GB for 10^8 ratings; ``simulate-graph`` writes them
+    chunk by chunk (integer ids, stars 1-5, timestamps, no order values), and they are read
+    here one file at a time into int32 / float32 arrays.
+    """
+    import pyarrow.parquet as pq
+
+    started = time.perf_counter()
+    files = sorted((folder / "ratings").glob("*.parquet"))
+    rows = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    m = sum(rows)
+    rater, ratee = np.empty(m, dtype=np.int32), np.empty(m, dtype=np.int32)
+    stars, timestamp = np.empty(m, dtype=np.float32), np.empty(m)
+    at = 0
+    for path, size in zip(files, rows, strict=True):
+        table = pq.read_table(path, columns=["rater", "ratee", "rating", "timestamp"])
+        for target, name in ((rater, "rater"), (ratee, "ratee"), (stars, "rating"),
+                             (timestamp, "timestamp")):
+            target[at:at + size] = table.column(name).to_numpy()
+        at += size
+        del table
+    n = int(max(rater.max(), ratee.max())) + 1
+    graph = RatingGraph.from_indices(rater, ratee, (stars - np.float32(3.0)) / np.float32(2.0),
+                                     n_accounts=n, timestamp=timestamp)
+    del rater, ratee, stars, timestamp
+    gc.collect()
+    _score_and_report(graph, time.perf_counter() - started)
+
+
+def _score_and_report(graph: RatingGraph, simulate_time: float) -> None:
     baseline = _rss_kb("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
-    stages: list[tuple[str, float]] = []
+    stages: list[tuple[str, float, int]] = []
     started = time.perf_counter()
     cpu_started = time.process_time()
-    result = score_graph(graph, now=None,
-                         progress=lambda stage: stages.append((stage, time.perf_counter())))
+    result = score_graph(graph, now=None, progress=lambda stage: stages.append(
+        (stage, time.perf_counter(), threading.get_ident())))
     score_time = time.perf_counter() - started
     cpu_time = time.process_time() - cpu_started
     peak = _rss_kb("VmHWM")
     assert np.isfinite(result.fraud_score).all()
-    marks = [*stages, ("end", time.perf_counter())]
-    split = " ".join(f"{name} {b - a:.1f}s" for (name, a), (_, b) in itertools.pairwise(marks))
     print(f"{graph.n_ratings},{graph.n_accounts},{simulate_time:.1f},{score_time:.1f},"
-          f"{cpu_time:.1f},{baseline / 1e6:.2f},{peak / 1e6:.2f},{split}")
+          f"{cpu_time:.1f},{baseline / 1e6:.2f},{peak / 1e6:.2f},"
+          f"{_stage_split(stages, started, time.perf_counter())}")
+
+
+def _stage_split(stages: list[tuple[str, float, int]], started: float, ended: float) -> str:
+    """Wall time of each stage: until the next stage on its thread, or until the main thread
+    moves on (FRAUDAR and the behavioural signals run on two threads; marked ``∥``)."""
+    main = threading.get_ident()
+    marks = [("setup", started, main), *stages, ("end", ended, main)]
+    parts = []
+    for i, (name, at, thread) in enumerate(marks[:-1]):
+        later = marks[i + 1:]
+        end = later[0] if thread == main else next(m for m in later if m[2] in (thread, main))
+        parts.append(f"{name}{'' if thread == main else ' ∥'} {end[1] - at:.1f}s")
+    return " ".join(parts)
 
 
 def _rss_kb(field: str) -> int:
@@ -258,17 +305,18 @@ def _rss_kb(field: str) -> int:
     raise RuntimeError(field)
 
 
-def section_scale(sizes: list[float]) -> None:
+def section_scale(sizes: list[float], graphs: list[Path]) -> None:
     print("### Scaling: in-process `score_graph` (default method) on simulated markets\n")
     print("| ratings | accounts | simulate | score (wall) | score (CPU) | RSS before scoring | "
           "peak RSS while scoring | stages (wall) |\n|---|---|---|---|---|---|---|---|")
-    for size in sizes:
-        child = subprocess.run(
-            [sys.executable, __file__, "--scale-child", str(int(size))],
-            capture_output=True, text=True, check=False,
-        )
+    runs = [["--scale-child", str(int(size))] for size in sizes]
+    runs += [["--graph-child", str(folder)] for folder in graphs]
+    for run in runs:
+        child = subprocess.run([sys.executable, __file__, *run], capture_output=True, text=True,
+                               check=False)
         if child.returncode != 0:
-            print(f"| {int(size):,} | failed: {child.stderr.strip().splitlines()[-1]} |")
+            reason = (child.stderr.strip().splitlines() or [f"exit {child.returncode}"])[-1]
+            print(f"| {run[1]} | failed: {reason} |")
             continue
         m, n, simulate_time, score_time, cpu, before, peak, split = (
             child.stdout.strip().split(","))
@@ -283,11 +331,17 @@ def main() -> None:
     parser.add_argument("--only", choices=["otc", "speed", "sim", "scale"], action="append")
     parser.add_argument("--sim-sizes", nargs="+", default=["small", "medium"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--scale", nargs="+", type=float, default=[1e6, 1e7])
+    parser.add_argument("--scale", nargs="*", type=float, default=[1e6, 1e7])
+    parser.add_argument("--scale-graph", nargs="+", type=Path, default=[],
+                        help="also score these `bonafide simulate-graph` directories")
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--graph-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
         scale_child(args.scale_child)
+        return
+    if args.graph_child:
+        graph_child(args.graph_child)
         return
     sections = args.only or ["otc", "speed", "sim", "scale"]
     folder = otc_dir(args.otc)
@@ -298,7 +352,7 @@ def main() -> None:
     if "sim" in sections:
         section_sim(args.sim_sizes, args.seeds)
     if "scale" in sections:
-        section_scale(args.scale)
+        section_scale(args.scale, args.scale_graph)
 
 
 

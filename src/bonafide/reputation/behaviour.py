@@ -1,8 +1,10 @@
 """Behavioural fraud signals computed from edge arrays: bursts, reviewers for hire, links.
 
 Owns: ``burst_suspicion``, ``hired_suspicion``, ``ring_suspicion``, ``linked_ratings``.
-Imports: NumPy, SciPy (sparse) and ``reputation.graph``. Each signal is a score in [0, 1];
-higher means more suspicious.
+Imports: NumPy, ``reputation.graph``, the chunked engine's ``reputation.kernels`` and
+``reputation.sweep``. Each signal is a score in [0, 1]; higher means more suspicious. The
+in-process versions here run the kernels over groups of ratees or slices of edges, so their
+temporaries stay small at 10^8 ratings; the values are the kernels' own.
 """
 
 from __future__ import annotations
@@ -10,18 +12,22 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bonafide.reputation.graph import BoolArray, FloatArray, RatingGraph
+from bonafide.reputation.graph import BoolArray, FloatArray, IndexArray, RatingGraph
 from bonafide.reputation.kernels import (
     EdgeChunk,
     burst_edges,
     first_rating_partial,
     hired_like_edges,
+    link_keys,
+    linked_edges,
     orient_small_pairs,
     pair_degree_partial,
     positive_pair_keys,
     ring_finish,
+    small_pairs,
     triangles_partial,
 )
+from bonafide.reputation.sweep import count_by, edge_slices
 
 DAY_SECONDS = 86_400.0
 BURST_WINDOWS_SECONDS = (DAY_SECONDS, 7 * DAY_SECONDS, 30 * DAY_SECONDS)
@@ -64,10 +70,29 @@ def burst_suspicion(
     m, n = graph.n_ratings, graph.n_accounts
     if graph.timestamp is None or m == 0:
         return np.zeros(m)
-    ts = graph.timestamp - float(graph.timestamp.min())
-    # The per-edge kernel is shared with the chunked (Dask) engine; see ``kernels.burst_edges``.
-    return burst_edges(graph.ratee, ts, n, windows_seconds=windows_seconds,
-                       count_min=count_min, ratio_min=ratio_min)
+    start = float(graph.timestamp.min())
+    groups = -(-m // BURST_GROUP_EDGES)
+    if groups == 1:
+        # The per-edge kernel is shared with the chunked (Dask) engine: ``kernels.burst_edges``.
+        return burst_edges(graph.ratee, graph.timestamp - start, n,
+                           windows_seconds=windows_seconds, count_min=count_min,
+                           ratio_min=ratio_min)
+    # Everything is per ratee, so groups of ratees (``ratee % groups``) go one at a time, with
+    # temporaries (about 100 bytes per edge) for one group only. Within group g a ratee's local
+    # id ``ratee // groups`` is one-to-one and keeps the ratees' order: the same values.
+    result = np.empty(m)
+    bucket = np.empty(m, dtype=np.int16 if groups < 2**15 else np.int64)
+    for part in edge_slices(m):
+        bucket[part] = graph.ratee[part] % groups
+    for group in range(groups):
+        rows = np.flatnonzero(bucket == group)
+        result[rows] = burst_edges(graph.ratee[rows] // groups, graph.timestamp[rows] - start,
+                                   n // groups + 1, windows_seconds=windows_seconds,
+                                   count_min=count_min, ratio_min=ratio_min)
+    return result
+
+
+BURST_GROUP_EDGES = 2_000_000
 
 def hired_suspicion(
     graph: RatingGraph,
@@ -107,8 +132,9 @@ def hired_suspicion(
     if graph.timestamp is None or graph.n_ratings == 0:
         return np.zeros(n)
     hired = hired_like_ratings(graph, young_seconds=young_seconds, extreme_min=extreme_min)
-    count = np.bincount(graph.rater, weights=hired.astype(np.float64), minlength=n)
-    degree = np.bincount(graph.rater, minlength=n).astype(np.float64)
+    # Counts of whole ratings: the same in any order, so slice by slice.
+    count = count_by(graph.rater[hired], n).astype(np.float64)
+    degree = count_by(graph.rater, n).astype(np.float64)
     result: FloatArray = count / (degree + count_prior) * (1.0 - np.exp(-count / ratees_scale))
     return result
 
@@ -127,9 +153,24 @@ def hired_like_ratings(
     """
     if graph.timestamp is None:
         return np.zeros(graph.n_ratings, dtype=bool)
-    chunk = EdgeChunk(graph.rater, graph.ratee, graph.rating, graph.timestamp)
-    (first,) = first_rating_partial(chunk, graph.n_accounts)
-    return hired_like_edges(chunk, first, young_seconds=young_seconds, extreme_min=extreme_min)
+    # The chunked engine's kernels over one slice of edges at a time (a minimum and an edge
+    # map: the same values whatever the slicing).
+    first = np.full(graph.n_accounts, np.inf)
+    parts = edge_slices(graph.n_ratings)
+    for part in parts:
+        np.minimum(first, first_rating_partial(_slice(graph, part), graph.n_accounts)[0],
+                   out=first)
+    result = np.empty(graph.n_ratings, dtype=bool)
+    for part in parts:
+        result[part] = hired_like_edges(_slice(graph, part), first, young_seconds=young_seconds,
+                                        extreme_min=extreme_min)
+    return result
+
+
+def _slice(graph: RatingGraph, part: slice) -> EdgeChunk:
+    """The edges of ``part`` as a chunk (views, no copies)."""
+    ts = None if graph.timestamp is None else graph.timestamp[part]
+    return EdgeChunk(graph.rater[part], graph.ratee[part], graph.rating[part], ts)
 
 def linked_ratings(graph: RatingGraph, links: ArrayLike | None) -> BoolArray:
     """Per rating: whether rater and ratee are linked accounts (self-dealing).
@@ -148,10 +189,11 @@ def linked_ratings(graph: RatingGraph, links: ArrayLike | None) -> BoolArray:
     pairs = np.asarray(links, dtype=np.int64).reshape(-1, 2)
     n = graph.n_accounts
     assert pairs.size == 0 or (pairs.min() >= 0 and pairs.max() < n), "link index out of range"
-    link_key = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1])
-    edge_key = (np.minimum(graph.rater, graph.ratee) * n
-                + np.maximum(graph.rater, graph.ratee))
-    linked: BoolArray = np.isin(edge_key, link_key)
+    link_key = link_keys(pairs, n)
+    linked = np.zeros(graph.n_ratings, dtype=bool)
+    if link_key.size:
+        for part in edge_slices(graph.n_ratings):
+            linked[part] = linked_edges(graph.rater[part], graph.ratee[part], link_key, n)
     return linked
 
 
@@ -188,10 +230,46 @@ def ring_suspicion(
     """
     n = graph.n_accounts
     # Shared with the chunked (Dask) engine: distinct positive pairs, hubs dropped, then each
-    # triangle counted once from wedges oriented up the degree order (integers: exact).
-    keys = positive_pair_keys(EdgeChunk(graph.rater, graph.ratee, graph.rating, None), n)
-    (degree,) = pair_degree_partial(keys, n)
-    oriented = orient_small_pairs(keys, degree, n, degree_max)
+    # triangle counted once from wedges oriented up the degree order (integers: exact). The
+    # pair keys are gathered and filtered slice by slice: 8 bytes per positive rating at once.
+    keys = _positive_pair_keys(graph)
+    degree = np.zeros(n)
+    for part in edge_slices(keys.shape[0]):
+        degree += pair_degree_partial(keys[part], n)[0]
+    kept = np.concatenate([small_pairs(keys[part], degree, n, degree_max)
+                           for part in edge_slices(keys.shape[0])])
+    del keys
+    oriented = orient_small_pairs(kept, degree, n, degree_max)
     (triangles,) = triangles_partial(oriented, 0, n)
     return ring_finish(triangles, oriented.degree, pairs_prior=pairs_prior)
+
+
+def _positive_pair_keys(graph: RatingGraph) -> IndexArray:
+    """``kernels.positive_pair_keys`` of the whole graph in one array of 8 bytes per positive
+    rating: filled slice by slice, sorted in place, its distinct values moved to its front."""
+    n = graph.n_accounts
+    parts = edge_slices(graph.n_ratings)
+    sizes = [int(np.count_nonzero((graph.rating[part] > 0)
+                                  & (graph.rater[part] != graph.ratee[part]))) for part in parts]
+    keys = np.empty(sum(sizes), dtype=np.int64)
+    filled = 0
+    for part in parts:
+        # A slice's distinct keys: at most its positive ratings between two accounts.
+        values = positive_pair_keys(_slice(graph, part), n)
+        keys[filled:filled + values.shape[0]] = values
+        filled += values.shape[0]
+    keys = keys[:filled]
+    keys.sort()
+    # Distinct values (as ``kernels.distinct_sorted``), written forward over the sorted keys:
+    # a slice's distinct values never outnumber the positions already read.
+    kept = 0
+    for part in edge_slices(filled):
+        chunk = keys[part]
+        new = np.empty(chunk.shape[0], dtype=bool)
+        np.not_equal(chunk[1:], chunk[:-1], out=new[1:])
+        new[:1] = part.start == 0 or keys[part.start - 1] != chunk[0]
+        values = chunk[new]
+        keys[kept:kept + values.shape[0]] = values
+        kept += values.shape[0]
+    return keys[:kept]
 

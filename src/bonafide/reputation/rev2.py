@@ -138,10 +138,11 @@ def rev2(
     raters, rater, given = _compact(graph.rater, n)
     ratees, ratee, received = _compact(graph.ratee, n)
     n_f, n_g = raters.shape[0], ratees.shape[0]
-    weighted_s = graph.rating
+    rating = np.asarray(graph.rating, dtype=np.float64)  # float32 graphs: float64 arithmetic
+    weighted_s = rating
     if rater_weight is not None:
         edge_weight = np.take(np.asarray(rater_weight, dtype=np.float64), graph.rater)
-        weighted_s = edge_weight * graph.rating
+        weighted_s = edge_weight * rating
         received = np.bincount(ratee, weights=edge_weight, minlength=n_g).astype(np.float64)
     gamma = p.gamma1 + p.gamma2 + p.gamma3
     edge_prior = None
@@ -150,7 +151,7 @@ def rev2(
     loop = _Rev2Loop(
         rater=rater,
         ratee=ratee,
-        half_s=(0.5 * p.gamma2 / gamma) * graph.rating,
+        half_s=(0.5 * p.gamma2 / gamma) * rating,
         base_r=p.gamma2 / gamma + (p.gamma3 / gamma if edge_prior is None else 0.0),
         edge_prior=edge_prior,
         sum_f=_sum_matrix(rater, n_f, np.ones(m)),

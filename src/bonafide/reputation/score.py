@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from bonafide.errors import Rejected
@@ -23,19 +24,15 @@ from bonafide.reputation.behaviour import (
 )
 from bonafide.reputation.fraudar import Block, fraudar
 from bonafide.reputation.graph import (
+    BoolArray,
     ConvergenceError,
     FloatArray,
     IndexArray,
     RatingGraph,
 )
-from bonafide.reputation.kernels import (
-    EdgeChunk,
-    floor_signal,
-    outcomes,
-    trust_finish,
-    trust_partial,
-)
+from bonafide.reputation.kernels import floor_signal, outcomes, trust_finish
 from bonafide.reputation.rev2 import Rev2Params, rev2
+from bonafide.reputation.sweep import PARALLEL_EDGES_MIN, Workers, add_by, count_by, edge_slices
 
 METHODS = ("default", "rev2")
 YEAR_SECONDS = 365.25 * 86_400.0
@@ -59,7 +56,7 @@ class ScoreParams:
     ``signal_floor`` count as noise (the rest is rescaled to [0, 1]); ``benefit_prior`` pseudo
     good ratings shrink the share of a ratee's praise that came from suspicious ratings.
     ``bought_reviews`` (on by default; both engines compute it) also counts against a ratee the
-    chance that any of its ratings was bought from a reviewer for hire (see ``_bought``).
+    chance that any of its ratings was bought from a reviewer for hire.
     """
 
     trust_prior_good: float = 1.0
@@ -147,6 +144,7 @@ def score_graph(
     seed: int = 0,
     params: ScoreParams | None = None,
     progress: Progress | None = None,
+    threads: int = 2,
 ) -> ScoreResult:
     """Score every account of ``graph`` for fraud and every ratee for reputation.
 
@@ -167,7 +165,10 @@ def score_graph(
         Reserved for randomised parts; the current methods are deterministic.
     params : ScoreParams, optional
     progress : callable, optional
-        Called with a short message as each stage starts.
+        Called with a short message as each stage starts (from the thread running it).
+    threads : int
+        Threads for independent stages on graphs of a million ratings or more (FRAUDAR beside
+        the behavioural signals); the results do not depend on it, bit for bit.
 
     Examples
     --------
@@ -187,7 +188,6 @@ def score_graph(
     p = params or ScoreParams()
     say = progress or (lambda message: None)
     label = _labels(graph, labels)
-    good, bad = _outcomes(graph.rating, p.threshold_good)
     if method == "rev2":
         say("rev2")
         bad_mask = label == 1
@@ -198,12 +198,13 @@ def score_graph(
         signals = {"fairness": fairness, "goodness": result.goodness}
         blocks: list[Block] = []
         iterations = result.iterations
+        outcome = _outcome_arrays(graph, p.threshold_good)
     else:
-        fraud, weight, signals, blocks, iterations = _default(
-            graph, p, label, links, good, bad, say
-        )
+        fraud, weight, signals, blocks, iterations, outcome = _default(
+            graph, p, label, links, say, threads if graph.n_ratings >= PARALLEL_EDGES_MIN else 1)
     say("reputation")
-    return _reputation(graph, p, method, fraud, weight, signals, blocks, iterations, now, good, bad)
+    return _reputation(graph, p, method, fraud, weight, signals, blocks, iterations, now,
+                       outcome)
 
 
 def _labels(graph: RatingGraph, labels: ArrayLike | None) -> IndexArray:
@@ -215,8 +216,47 @@ def _labels(graph: RatingGraph, labels: ArrayLike | None) -> IndexArray:
     return label
 
 
-def _outcomes(rating: FloatArray, threshold: float) -> tuple[FloatArray, FloatArray]:
-    return outcomes(rating, threshold)
+# [good, bad] per rating; a list so that the last stage can drop them (see ``_reputation``).
+Outcomes = list[NDArray[np.floating[Any]]]
+
+
+def _outcome_arrays(graph: RatingGraph, threshold: float) -> Outcomes:
+    """Every rating's good and bad outcome (``kernels.outcomes``), computed once: as float32
+    when that is exact for all (star ratings with the default threshold: 8 bytes a rating
+    instead of 16), else as float64. Products with float64 widen them back, exactly."""
+    good = np.empty(graph.n_ratings, dtype=np.float32)
+    bad = np.empty(graph.n_ratings, dtype=np.float32)
+    for part in edge_slices(graph.n_ratings):
+        wide_good, wide_bad = outcomes(graph.rating[part], threshold)
+        good[part], bad[part] = wide_good, wide_bad
+        if not (np.array_equal(good[part], wide_good) and np.array_equal(bad[part], wide_bad)):
+            return list(outcomes(graph.rating, threshold))
+    return [good, bad]
+
+
+@dataclass(frozen=True, eq=False)
+class _Behaviour:
+    """The behavioural signals: per-edge burst suspicion and hired-like flags, per-account
+    reviewer-for-hire and ring scores (floored), and linked ratings when links were given."""
+
+    burst_raw: FloatArray
+    hired_like: BoolArray
+    hired: FloatArray
+    ring: FloatArray
+    linked: BoolArray | None
+
+
+def _behaviour(graph: RatingGraph, p: ScoreParams, links: ArrayLike | None,
+               say: Progress) -> _Behaviour:
+    say("bursts")
+    burst_raw = burst_suspicion(graph)
+    say("reviewers for hire")
+    hired_like = hired_like_ratings(graph)
+    hired = _floor(hired_suspicion(graph), p.signal_floor)
+    linked = None if links is None else linked_ratings(graph, links)
+    say("rings")
+    ring = _floor(ring_suspicion(graph), p.signal_floor)
+    return _Behaviour(burst_raw, hired_like, hired, ring, linked)
 
 
 def _default(
@@ -224,55 +264,81 @@ def _default(
     p: ScoreParams,
     label: IndexArray,
     links: ArrayLike | None,
-    good: FloatArray,
-    bad: FloatArray,
     say: Progress,
-) -> tuple[FloatArray, FloatArray, dict[str, FloatArray], list[Block], int]:
+    threads: int,
+) -> tuple[FloatArray, FloatArray, dict[str, FloatArray], list[Block], int, Outcomes]:
     n = graph.n_accounts
-    degree_out = np.maximum(np.bincount(graph.rater, minlength=n), 1).astype(np.float64)
-    say("bursts")
+    degree_out = np.maximum(count_by(graph.rater, n), 1).astype(np.float64)
+
+    def dense_blocks() -> list[Block]:
+        say("dense blocks")
+        return fraudar(graph, blocks_max=p.blocks_max)
+
+    # FRAUDAR and the behavioural signals are independent: one thread each.
+    with Workers(threads) as workers:
+        blocks, found = workers.all(dense_blocks, lambda: _behaviour(graph, p, links, say))
+    say("combining signals")
+    block_account, strengths = _block_accounts(graph, blocks, p.block_ratio_min)
     # Discounting a rating costs little when wrong, accusing its rater costs more: the rating's
     # weight takes the whole burst signal, the rater's behaviour only the part above the floor.
-    burst_raw = burst_suspicion(graph)
-    burst_edge = _floor(burst_raw, p.signal_floor)
-    burst_account = np.bincount(graph.rater, weights=burst_edge, minlength=n) / degree_out
-    # Per-edge arrays are freed as soon as they are folded in: at 10^8 ratings each is 0.8 GB.
-    del burst_edge
-    say("reviewers for hire")
-    hired = _floor(hired_suspicion(graph), p.signal_floor)
-    linked_edge = linked_ratings(graph, links).astype(np.float64)
-    linked_account = np.bincount(graph.rater, weights=linked_edge, minlength=n) / degree_out
-    say("dense blocks")
-    blocks = fraudar(graph, blocks_max=p.blocks_max)
-    block_account, block_edge = _block_signals(graph, blocks, p.block_ratio_min)
     # keep = burst * block * link * ring * hired, multiplied in this order (left to right) by
-    # both engines; the first three factors are known now.
-    edge_keep = (1.0 - burst_raw) * (1.0 - block_edge) * (1.0 - linked_edge)
-    del burst_raw, block_edge, linked_edge
-    say("rings")
-    ring = _floor(ring_suspicion(graph), p.signal_floor)
-    ring_edge = np.where(graph.rating > 0, np.minimum(ring[graph.rater], ring[graph.ratee]), 0.0)
+    # both engines, slice by slice, into the burst array (each value is read before written).
+    edge_keep = found.burst_raw
+    burst_account = np.zeros(n)
+    linked_account = np.zeros(n)
+    unbought = np.zeros(n)
+    for part in edge_slices(graph.n_ratings):
+        rater, ratee = graph.rater[part], graph.ratee[part]
+        burst_raw = edge_keep[part]
+        add_by(burst_account, rater, _floor(burst_raw, p.signal_floor))
+        block_edge = np.zeros(burst_raw.shape[0])
+        for block, strength in zip(blocks, strengths, strict=True):
+            if strength > 0:
+                block_edge = np.maximum(block_edge, np.where(block.edges[part], strength, 0.0))
+        linked_edge = np.zeros(burst_raw.shape[0])
+        if found.linked is not None:
+            linked_edge = found.linked[part].astype(np.float64)
+            add_by(linked_account, rater, linked_edge)
+        keep = (1.0 - burst_raw) * (1.0 - block_edge) * (1.0 - linked_edge)
+        ring_edge = np.where(graph.rating[part] > 0,
+                             np.minimum(found.ring[rater], found.ring[ratee]), 0.0)
+        keep *= 1.0 - ring_edge
+        hired_edge = found.hired[rater] * found.hired_like[part]
+        keep *= 1.0 - hired_edge
+        if p.bought_reviews:
+            # Praise only: a bad rating from a reviewer for hire is no sign that its target
+            # bought anything (a rival may have paid for it); it still loses weight above.
+            bought_edge = np.where(graph.rating[part] > 0, np.minimum(hired_edge, 1.0 - 1e-12),
+                                   0.0)
+            add_by(unbought, ratee, np.log1p(-bought_edge))
+        edge_keep[part] = keep
+    burst_account /= degree_out
+    linked_account /= degree_out
+    hired, ring = found.hired, found.ring
     behaviour = 1.0 - (1.0 - hired) * (1.0 - block_account) * (1.0 - burst_account) * (
         1.0 - linked_account
     ) * (1.0 - ring)
-    edge_keep *= 1.0 - ring_edge
-    del ring_edge
-    hired_edge = hired[graph.rater] * hired_like_ratings(graph)
-    edge_keep *= 1.0 - hired_edge
-    bought = _bought(graph, hired_edge) if p.bought_reviews else None
-    del hired_edge
+    # Bought reviews, per ratee: 1 - prod_e (1 - h_e) over the positive ratings it received, with
+    # h_e the (floored) reviewer-for-hire score of a hired-like rating's rater and 0 for other
+    # ratings: the chance that at least one of its praises was bought. The benefit share fades when a seller
+    # that bought a few reviews also has honest praise; this does not, so a seller is not
+    # cleared by diluting what it bought. (h < 1 already; the minimum above guards log(0).)
+    bought = 1.0 - np.exp(unbought) if p.bought_reviews else None
     say("trust propagation")
-    trust, iterations = _trust(graph, p, label, behaviour, edge_keep, good, bad)
+    # After the two threads' stages, whose temporaries were the peak of memory.
+    outcome = _outcome_arrays(graph, p.threshold_good)
+    trust, iterations = _trust(graph, p, label, behaviour, edge_keep, outcome)
     # A ratee whose praise comes mostly from suspicious ratings bought it: it is suspect too.
-    fake = good * (1.0 - edge_keep * (1.0 - behaviour[graph.rater]))
-    benefit = np.bincount(graph.ratee, weights=fake, minlength=n) / (
-        np.bincount(graph.ratee, weights=good, minlength=n) + p.benefit_prior
-    )
+    fake_sum, good_sum = _benefit_sums(graph, behaviour, edge_keep, outcome[0])
+    benefit = fake_sum / (good_sum + p.benefit_prior)
     if bought is not None:
         benefit = 1.0 - (1.0 - benefit) * (1.0 - bought)
     rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
     fraud = np.where(label >= 0, label, 1.0 - rater_weight * (1.0 - benefit))
-    weight = rater_weight[graph.rater] * edge_keep
+    # The rating's weight, in place of its keep factor (no longer needed).
+    weight = edge_keep
+    for part in edge_slices(graph.n_ratings):
+        np.multiply(rater_weight[graph.rater[part]], weight[part], out=weight[part])
     signals = {
         "trust": trust,
         "hired": hired,
@@ -284,24 +350,22 @@ def _default(
     }
     if bought is not None:
         signals["bought"] = bought
-    return fraud, weight, signals, blocks, iterations
+    return fraud, weight, signals, blocks, iterations, outcome
 
 
-def _bought(graph: RatingGraph, hired_edge: FloatArray) -> FloatArray:
-    r"""Per ratee: :math:`1 - \prod_e (1 - h_e)` over the positive ratings it received.
-
-    ``h_e`` is the (floored) reviewer-for-hire score of a hired-like rating's rater, 0 for
-    other ratings: the chance that at least one of the ratee's praises was bought. The benefit
-    share fades when a seller that bought a few reviews also has honest praise; this does not,
-    so a seller is not cleared by diluting what it bought. A bad rating from a hired-like
-    account is no evidence that its target bought anything (a rival may have paid for it), so
-    only positive ratings count; ``hired_edge`` still discounts the bad rating's weight.
-    """
-    bought = np.where(graph.rating > 0, np.minimum(hired_edge, 1.0 - 1e-12), 0.0)
-    unbought = np.log1p(-bought)  # h < 1 already; log(0) guard
-    result: FloatArray = 1.0 - np.exp(
-        np.bincount(graph.ratee, weights=unbought, minlength=graph.n_accounts))
-    return result
+def _benefit_sums(graph: RatingGraph, behaviour: FloatArray, edge_keep: FloatArray,
+                  goods: NDArray[np.floating[Any]]) -> tuple[FloatArray, FloatArray]:
+    """Per ratee: praise from suspicious ratings (``good * (1 - keep * (1 - behaviour))``) and
+    all praise."""
+    n = graph.n_accounts
+    fake_sum, good_sum = np.zeros(n), np.zeros(n)
+    for part in edge_slices(graph.n_ratings):
+        good = goods[part]
+        ratee = graph.ratee[part]
+        add_by(fake_sum, ratee,
+               good * (1.0 - edge_keep[part] * (1.0 - behaviour[graph.rater[part]])))
+        add_by(good_sum, ratee, good)
+    return fake_sum, good_sum
 
 
 def _floor(signal: FloatArray, floor: float) -> FloatArray:
@@ -309,20 +373,22 @@ def _floor(signal: FloatArray, floor: float) -> FloatArray:
     return floor_signal(signal, floor)
 
 
-def _block_signals(
+def _block_accounts(
     graph: RatingGraph, blocks: list[Block], ratio_min: float
-) -> tuple[FloatArray, FloatArray]:
-    """Per account and per rating: 1 - ratio_min / (block density / graph density), or 0."""
+) -> tuple[FloatArray, list[float]]:
+    """Per account, and per block: 1 - ratio_min / (block density / graph density), or 0.
+
+    A rating's block signal is the largest strength of the blocks holding it (``Block.edges``).
+    """
     account = np.zeros(graph.n_accounts)
-    edge = np.zeros(graph.n_ratings)
+    strengths = []
     for block in blocks:
         ratio = block.density / block.density_graph if block.density_graph > 0 else 0.0
-        if ratio < ratio_min:
-            continue
-        strength = 1.0 - ratio_min / ratio
-        account = np.maximum(account, np.where(block.raters, strength, 0.0))
-        edge = np.maximum(edge, np.where(block.edges, strength, 0.0))
-    return account, edge
+        strength = 1.0 - ratio_min / ratio if ratio >= ratio_min else 0.0
+        strengths.append(strength)
+        if strength > 0:
+            account = np.maximum(account, np.where(block.raters, strength, 0.0))
+    return account, strengths
 
 
 def _trust(
@@ -331,24 +397,28 @@ def _trust(
     label: IndexArray,
     behaviour: FloatArray,
     edge_keep: FloatArray,
-    good: FloatArray,
-    bad: FloatArray,
+    outcome: Outcomes,
 ) -> tuple[FloatArray, int]:
     r"""Fixed point :math:`t = (a + \sum w g) / (a + b + \sum w (g + b))` over received ratings.
 
     ``w`` of a rating is its rater's weight :math:`t_u (1 - \beta_u)` (labels override) times the
     rating's own keep factor. Changes shrink each round because weights are bounded by trust.
+    Each round sums over the edges slice by slice (the chunked engine's ``trust_partial``).
+    One thread: ``np.add.at`` holds the GIL, so two threads would only take turns.
     """
     n = graph.n_accounts
     a, b = p.trust_prior_good, p.trust_prior_bad
     trust = np.full(n, a / (a + b))
     delta = np.inf
-    # One chunk holding every edge: the kernels the chunked (Dask) engine maps over partitions.
-    chunk = EdgeChunk(graph.rater, graph.ratee, graph.rating, None,
-                      {"keep": edge_keep, "good": good, "bad": bad})
+    parts = edge_slices(graph.n_ratings)
     for iteration in range(1, p.iterations_max + 1):
         rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
-        sum_good, sum_bad = trust_partial(chunk, rater_weight, n, p.threshold_good)
+        sum_good, sum_bad = np.zeros(n), np.zeros(n)
+        for part in parts:
+            w = rater_weight[graph.rater[part]] * edge_keep[part]
+            good, bad = outcome[0][part], outcome[1][part]
+            add_by(sum_good, graph.ratee[part], w * good)
+            add_by(sum_bad, graph.ratee[part], w * bad)
         new = trust_finish(sum_good, sum_bad, a, b)
         delta = float(np.max(np.abs(new - trust))) if n else 0.0
         trust = new
@@ -368,30 +438,44 @@ def _reputation(
     blocks: list[Block],
     iterations: int,
     now: float | None,
-    good: FloatArray,
-    bad: FloatArray,
+    outcome: Outcomes,
 ) -> ScoreResult:
     n = graph.n_accounts
-    decay = np.ones(graph.n_ratings)
+    reference = None
     if graph.timestamp is not None and graph.n_ratings:
         reference = float(graph.timestamp.max()) if now is None else float(now)
-        age = np.maximum(reference - graph.timestamp, 0.0)
-        decay = 0.5 ** (age / p.half_life_seconds)
-    value_factor = np.ones(graph.n_ratings)
+    mean_value = None
     if graph.value is not None and graph.n_ratings:
         mean_value = float(graph.value.mean())
-        if mean_value > 0:
-            value_factor = np.minimum(graph.value / mean_value, p.value_weight_max)
-    scale = decay * value_factor
+    parts = edge_slices(graph.n_ratings)
 
-    def sums(w: FloatArray) -> tuple[FloatArray, FloatArray]:
-        sum_good = np.bincount(graph.ratee, weights=w * good, minlength=n)
-        sum_bad = np.bincount(graph.ratee, weights=w * bad, minlength=n)
-        return np.asarray(sum_good, dtype=np.float64), np.asarray(sum_bad, dtype=np.float64)
+    def scales(part: slice) -> tuple[FloatArray, FloatArray]:
+        """Decay times value factor, and the value factor, of one slice of ratings."""
+        size = part.stop - part.start
+        decay = np.ones(size)
+        if graph.timestamp is not None and reference is not None:
+            age = np.maximum(reference - graph.timestamp[part], 0.0)
+            decay = 0.5 ** (age / p.half_life_seconds)
+        value_factor = np.ones(size)
+        if graph.value is not None and mean_value is not None and mean_value > 0:
+            value_factor = np.minimum(graph.value[part] / mean_value, p.value_weight_max)
+        return decay * value_factor, value_factor
 
-    good_sum, bad_sum = sums(weight * scale)
-    good_full, bad_full = sums(scale)
-    good_fresh, bad_fresh = sums(weight * value_factor)
+    # The six sums in one pass over the edges (one thread: see ``_trust``).
+    good_sum, bad_sum, good_full, bad_full, good_fresh, bad_fresh = (np.zeros(n) for _ in range(6))
+    for part in parts:
+        scale, value_factor = scales(part)
+        ratee = graph.ratee[part]
+        good, bad = outcome[0][part], outcome[1][part]
+        for (good_to, bad_to), w in (((good_sum, bad_sum), weight[part] * scale),
+                                     ((good_full, bad_full), scale),
+                                     ((good_fresh, bad_fresh), weight[part] * value_factor)):
+            add_by(good_to, ratee, w * good)
+            add_by(bad_to, ratee, w * bad)
+    # The last use of the outcomes: free them (8 or 16 bytes a rating) before the quantiles.
+    del good, bad
+    outcome.clear()
+    received = count_by(graph.ratee, n)
     total = float(good_sum.sum() + bad_sum.sum())
     share = float(good_sum.sum()) / total if total > 0 else 0.5
     share = min(max(share, 0.01), 0.99)
@@ -400,7 +484,7 @@ def _reputation(
     reputation = (alpha + good_sum) / (alpha + beta + good_sum + bad_sum)
     tail = (1.0 - p.interval_level) / 2.0
     # The quantile function is costly: evaluate it for rated accounts, once for the prior.
-    rated = np.flatnonzero(np.bincount(graph.ratee, minlength=n))
+    rated = np.flatnonzero(received)
     low = np.full(n, float(stats.beta.ppf(tail, alpha, beta)))
     high = np.full(n, float(stats.beta.ppf(1.0 - tail, alpha, beta)))
     low[rated] = stats.beta.ppf(tail, alpha + good_sum[rated], beta + bad_sum[rated])
@@ -413,13 +497,13 @@ def _reputation(
         "bad_unweighted": bad_full,
         "good_undecayed": good_fresh,
         "bad_undecayed": bad_fresh,
-        "ratings_received": np.bincount(graph.ratee, minlength=n).astype(np.float64),
+        "ratings_received": received.astype(np.float64),
     }
     return ScoreResult(
         graph=graph,
         method=method,
         fraud_score=np.clip(fraud, 0.0, 1.0),
-        rating_weight=np.clip(weight, 0.0, 1.0),
+        rating_weight=np.clip(weight, 0.0, 1.0, out=weight),
         reputation=reputation,
         reputation_low=np.asarray(low, dtype=np.float64),
         reputation_high=np.asarray(high, dtype=np.float64),

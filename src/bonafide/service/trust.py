@@ -265,7 +265,9 @@ def _score(
 def _linked_edges(graph: RatingGraph, links: np.ndarray) -> np.ndarray:
     n = graph.n_accounts
     link_key = np.minimum(links[:, 0], links[:, 1]) * n + np.maximum(links[:, 0], links[:, 1])
-    edge_key = np.minimum(graph.rater, graph.ratee) * n + np.maximum(graph.rater, graph.ratee)
+    # int64 keys: the graph may store int32 indices, and ``low * n`` overflows int32.
+    edge_key = (np.minimum(graph.rater, graph.ratee).astype(np.int64) * n
+                + np.maximum(graph.rater, graph.ratee))
     return np.isin(edge_key, link_key)
 
 
