@@ -3,10 +3,11 @@
 Usage::
 
     .venv/bin/python bench/scale.py --ratings 10000000 [--ratings 30000000 ...]
-        [--workers 2] [--memory-limit 8GB] [--data /tmp/bonafide-scale] [--method default]
+        [--workers 2] [--memory-limit 8GB] [--data DIR] [--method default]
 
 For each size it generates the graph once (``bonafide simulate-graph``'s generator, seed 0,
-1 M-row chunks, 10 chunks per file, default ``share_max``) unless the directory exists, then
+1 M-row chunks, 10 chunks per file, default ``share_max``) into ``--data`` (default:
+``bonafide-scale`` in the system's temporary directory) unless the directory exists, then
 scores it on a fresh ``LocalCluster`` and prints one JSON line: wall time (read + score), the
 time of each stage, CPU seconds of the workers and the driver, map + reduce rounds, and the peak
 resident memory (``VmHWM`` from ``/proc``) of each worker process and of the driver. Wall time
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -143,7 +145,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-limit", default="8GB")
     parser.add_argument("--method", default="default", choices=("default", "rev2"))
-    parser.add_argument("--data", type=Path, default=Path("/tmp/bonafide-scale"))
+    parser.add_argument("--data", type=Path,
+                        default=Path(tempfile.gettempdir()) / "bonafide-scale")
     args = parser.parse_args()
     for ratings in args.ratings:
         print(json.dumps(run(ratings, args)), flush=True)
