@@ -320,9 +320,9 @@ def _default(
     ) * (1.0 - ring)
     # Bought reviews, per ratee: 1 - prod_e (1 - h_e) over the positive ratings it received, with
     # h_e the (floored) reviewer-for-hire score of a hired-like rating's rater and 0 for other
-    # ratings: the chance that at least one of its praises was bought. The benefit share fades when a seller
-    # that bought a few reviews also has honest praise; this does not, so a seller is not
-    # cleared by diluting what it bought. (h < 1 already; the minimum above guards log(0).)
+    # ratings: the chance that at least one of its praises was bought. The benefit share fades
+    # when a seller that bought a few reviews also has honest praise; this does not, so a seller
+    # is not cleared by diluting what it bought. (h < 1 already; the minimum guards log(0).)
     bought = 1.0 - np.exp(unbought) if p.bought_reviews else None
     say("trust propagation")
     # After the two threads' stages, whose temporaries were the peak of memory.
