@@ -643,6 +643,20 @@ def verdict(met: bool) -> str:
     return "[green]met[/]" if met else "[red]missed[/]"
 
 
+def cpu_table(title: str, rows: list[dict[str, Any]], sides: list[str], key: str,
+              machine_key: str) -> Table:
+    """One row per process group (``row[key][side]``) and one for the whole machine, a column
+    per phase."""
+    table = Table(title=title)
+    table.add_column("side")
+    for row in rows:
+        table.add_column(row["phase"], justify="right")
+    for side in sides:
+        table.add_row(side, *(f"{row[key][side]}" for row in rows))
+    table.add_row("whole machine (busy)", *(f"{row[machine_key]}" for row in rows))
+    return table
+
+
 def report(args: argparse.Namespace, result: dict[str, Any]) -> bool:
     rows = [phase_row(phase) for phase in result["phases"]]
     closed, scheduled, cycle = rows
@@ -686,24 +700,13 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> bool:
     for step, figures in cycle["steps"].items():
         steps.add_row(step, f"{figures['n']:,}", f"{figures['p50_ms']}", f"{figures['p99_ms']}")
     console.print(steps)
-    cpu = Table(title="CPU seconds per phase (2 cores give 2 CPU-seconds per second)")
-    cpu.add_column("side")
-    for row in rows:
-        cpu.add_column(row["phase"], justify="right")
-    for side in closed["cpu_seconds"]:
-        cpu.add_row(side, *(f"{row['cpu_seconds'][side]}" for row in rows))
-    cpu.add_row("whole machine (busy)", *(f"{row['machine_busy_cpu_seconds']}" for row in rows))
+    cpu = cpu_table("CPU seconds per phase (2 cores give 2 CPU-seconds per second)", rows,
+                    list(closed["cpu_seconds"]), "cpu_seconds", "machine_busy_cpu_seconds")
     cpu.add_row("load average before → after",
                 *(f"{row['load_before']} → {row['load_after']}" for row in rows))
     console.print(cpu)
-    per_unit = Table(title="ms of CPU per unit of work (a placement; a whole life cycle)")
-    per_unit.add_column("side")
-    for row in rows:
-        per_unit.add_column(row["phase"], justify="right")
-    for side in closed["cpu_seconds"]:
-        per_unit.add_row(side, *(f"{row['cpu_ms_per_unit'][side]}" for row in rows))
-    per_unit.add_row("whole machine (busy)", *(f"{row['machine_busy_ms_per_unit']}"
-                                               for row in rows))
+    per_unit = cpu_table("ms of CPU per unit of work (a placement; a whole life cycle)", rows,
+                         list(closed["cpu_seconds"]), "cpu_ms_per_unit", "machine_busy_ms_per_unit")
     console.print(per_unit)
     for row in rows:
         if row["errors"]:
