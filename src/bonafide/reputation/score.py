@@ -327,7 +327,8 @@ def _default(
     say("trust propagation")
     # After the two threads' stages, whose temporaries were the peak of memory.
     outcome = _outcome_arrays(graph, p.threshold_good)
-    trust, iterations = _trust(graph, p, label, behaviour, edge_keep, outcome)
+    with Workers(threads) as workers:
+        trust, iterations = _trust(graph, p, label, behaviour, edge_keep, outcome, workers)
     # A ratee whose praise comes mostly from suspicious ratings bought it: it is suspect too.
     fake_sum, good_sum = _benefit_sums(graph, behaviour, edge_keep, outcome[0])
     benefit = fake_sum / (good_sum + p.benefit_prior)
@@ -398,13 +399,16 @@ def _trust(
     behaviour: FloatArray,
     edge_keep: FloatArray,
     outcome: Outcomes,
+    workers: Workers,
 ) -> tuple[FloatArray, int]:
     r"""Fixed point :math:`t = (a + \sum w g) / (a + b + \sum w (g + b))` over received ratings.
 
     ``w`` of a rating is its rater's weight :math:`t_u (1 - \beta_u)` (labels override) times the
     rating's own keep factor. Changes shrink each round because weights are bounded by trust.
-    Each round sums over the edges slice by slice (the chunked engine's ``trust_partial``).
-    One thread: ``np.add.at`` holds the GIL, so two threads would only take turns.
+    Each round sums over the edges slice by slice (the chunked engine's ``trust_partial``). The
+    sums stay on the calling thread, in edge order (``np.add.at`` holds the GIL anyway); the
+    weighted outcomes of the next slices, mostly random gathers that release it, are computed
+    meanwhile on ``workers``. Same bits with one thread or two.
     """
     n = graph.n_accounts
     a, b = p.trust_prior_good, p.trust_prior_bad
@@ -414,11 +418,15 @@ def _trust(
     for iteration in range(1, p.iterations_max + 1):
         rater_weight = np.where(label >= 0, 1.0 - label, trust * (1.0 - behaviour))
         sum_good, sum_bad = np.zeros(n), np.zeros(n)
-        for part in parts:
-            w = rater_weight[graph.rater[part]] * edge_keep[part]
-            good, bad = outcome[0][part], outcome[1][part]
-            add_by(sum_good, graph.ratee[part], w * good)
-            add_by(sum_bad, graph.ratee[part], w * bad)
+
+        def weighted(part: slice, weight: FloatArray = rater_weight,
+                     ) -> tuple[slice, FloatArray, FloatArray]:
+            w = weight[graph.rater[part]] * edge_keep[part]
+            return part, w * outcome[0][part], w * outcome[1][part]
+
+        for part, w_good, w_bad in workers.ordered(weighted, parts):
+            add_by(sum_good, graph.ratee[part], w_good)
+            add_by(sum_bad, graph.ratee[part], w_bad)
         new = trust_finish(sum_good, sum_bad, a, b)
         delta = float(np.max(np.abs(new - trust))) if n else 0.0
         trust = new

@@ -15,13 +15,16 @@ the time and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+T = TypeVar("T")
+R = TypeVar("R")
 SLICE_EDGES = 1 << 21  # 2 M edges: a few tens of MB per temporary
 PARALLEL_EDGES_MIN = 1 << 20  # below this threads cost more than they save
 
@@ -79,6 +82,29 @@ class Workers:
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown()
+
+    def ordered(self, fn: Callable[[T], R], items: Sequence[T], *, ahead: int = 2) -> Iterator[R]:
+        """``fn(item)`` for each item, yielded in order; with a pool, up to ``ahead`` items are
+        computed on the pool while the caller works on the one before (its memory stays bounded).
+
+        For a sweep whose per-slice work releases the GIL (gathers, arithmetic) and whose
+        consumer does not (``np.add.at``): the sums keep their order, so their bits.
+
+        >>> with Workers(2) as w:
+        ...     list(w.ordered(lambda x: x * x, [1, 2, 3, 4]))
+        [1, 4, 9, 16]
+        """
+        if self.pool is None:
+            yield from (fn(item) for item in items)
+            return
+        assert ahead >= 1
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(self.pool.submit(fn, item))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
     def all(self, *calls: Callable[[], Any]) -> list[Any]:
         """Run ``calls`` (concurrently when there is a pool) and return their results."""
