@@ -120,7 +120,6 @@ class SellerTrust:
     score: float | None
     low: float | None
     high: float | None
-    breakdown: tuple[Factor, ...]
     histogram: tuple[int, int, int, int, int]
     verified_reviews: int
     orders_finished: int
@@ -370,7 +369,8 @@ def _clusters(
 def seller_trust(
     uow: UnitOfWork, *, seller_id: str, now: datetime, report: TrustReport | None = None
 ) -> SellerTrust:
-    """A seller's trust card: engine reputation with interval and breakdown, plus outcomes.
+    """A seller's trust card: engine reputation with interval, plus outcomes (the card's
+    breakdown is the served score's, ``service.reputation``).
 
     ``report`` is the engine's view when the caller has it already (each ``trust_report`` call
     reads the whole rating graph to check its cache)."""
@@ -391,7 +391,6 @@ def seller_trust(
         score=None if score is None else score[0],
         low=None if score is None else score[1],
         high=None if score is None else score[2],
-        breakdown=report.breakdown.get(seller_id, ()),
         histogram=histogram,
         verified_reviews=sum(histogram),
         orders_finished=finished,

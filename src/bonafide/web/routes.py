@@ -166,6 +166,10 @@ class CardLine:
     kind: str
 
 
+SHOWN_EFFECT_MIN = 0.0005
+"""Effects smaller than this read 0.000 on the card (three decimals) and are left out."""
+
+
 def card_lines(served: reputation_service.SellerReputation) -> list[CardLine]:
     """The served score's breakdown as the card shows it (fraud signals stay with staff)."""
     lines = []
@@ -175,8 +179,8 @@ def card_lines(served: reputation_service.SellerReputation) -> list[CardLine]:
             lines.extend(CardLine(r.code.replace("_", " "), r.effect, r.detail, "part")
                          for r in served.reasons
                          if r.applies_to == "reputation" and r.code != "no_engine_score"
-                         and abs(r.effect) >= 0.0005)
-        elif abs(factor.effect) >= 0.0005:  # shown to three decimals
+                         and abs(r.effect) >= SHOWN_EFFECT_MIN)
+        elif abs(factor.effect) >= SHOWN_EFFECT_MIN:
             lines.append(CardLine(factor.name.replace("_", " "), factor.effect,
                                   factor.explanation, "step"))
     lines.append(CardLine("score", served.score, "what the market serves for this seller",
