@@ -49,8 +49,14 @@ def _factory(engine: Engine, *, read_only: bool) -> sessionmaker[Session]:
         found = per_engine.get(read_only)
         if found is None:
             bind = engine
-            if is_sqlite(str(engine.url)) and read_only:
-                bind = engine.execution_options(sqlite_begin="DEFERRED")
+            if read_only:
+                # SQLite: a reader takes no write lock. PostgreSQL: ``BEGIN ... READ ONLY``, so
+                # the server refuses a write, and ``__exit__`` may end the transaction with a
+                # commit (see there).
+                bind = engine.execution_options(
+                    **({"sqlite_begin": "DEFERRED"} if is_sqlite(str(engine.url))
+                       else {"postgresql_readonly": True})
+                )
             found = per_engine[read_only] = sessionmaker(
                 bind=bind, expire_on_commit=False, autoflush=False
             )
@@ -100,7 +106,15 @@ class UnitOfWork:
     ) -> None:
         session = self.session
         try:
-            if not self.committed:
+            if self.committed:
+                pass
+            elif self.read_only and exc_type is None:
+                # A read-only transaction that went well ends the same whichever way; a commit
+                # keeps psycopg's prepared statements, which it drops on every rollback (for a
+                # connection that served a read, its next ~5 uses of every statement would be
+                # parsed and planned afresh).
+                session.commit()
+            else:
                 session.rollback()
         finally:
             session.close()
