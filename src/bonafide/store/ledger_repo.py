@@ -20,6 +20,7 @@ import random
 import threading
 import weakref
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -28,6 +29,7 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     Engine,
+    Executable,
     String,
     any_,
     bindparam,
@@ -51,6 +53,7 @@ from bonafide.ledger.model import (
     TransferState,
 )
 from bonafide.ledger.transfers import resolved_state
+from bonafide.store import fastpath
 from bonafide.store.ledger_tables import (
     LANES,
     ledger_accounts,
@@ -102,6 +105,23 @@ _LOCK_LANE = (
     "SELECT id, sequence, hash, "
     "ARRAY(SELECT nextval('ledger_journal_sequence') FROM generate_series(1, %s)) FROM lane"
 )
+
+
+
+
+@cache
+def _account_statements(dialect: str) -> dict[str, Executable]:
+    """The account statements of the order flow, built once per dialect (``store.fastpath``)."""
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    insert: Any = module.insert(ledger_accounts).values(
+        key=bindparam("key"), kind=bindparam("kind"), currency=bindparam("currency"),
+        owner_id=bindparam("owner_id"), name=bindparam("name"),
+        debits_pending=0, debits_posted=0, credits_pending=0, credits_posted=0,
+    )
+    return {
+        "insert": insert.on_conflict_do_nothing(index_elements=["key"]).returning(_A.id),
+        "id_by_key": select(_A.id).where(_A.key == bindparam("key")),
+    }
 
 
 # COPY's text format: tab-separated, \N for NULL, and these four characters escaped.
@@ -225,6 +245,9 @@ class LedgerRepository:
             return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
         return column.in_(list(values))
 
+    def _statements(self) -> dict[str, Executable]:
+        return _account_statements(self.session.get_bind().dialect.name)
+
     def _insert(self, table: Any) -> Any:
         dialect = self.session.get_bind().dialect.name
         if dialect == "postgresql":
@@ -255,20 +278,17 @@ class LedgerRepository:
         ``ON CONFLICT DO NOTHING`` rather than catching the unique violation: on PostgreSQL a
         failed statement would abort the caller's whole transaction.
         """
-        stmt = (
-            self._insert(ledger_accounts)
-            .values(
-                key=key, kind=str(kind), currency=currency, owner_id=owner_id, name=name,
-                debits_pending=0, debits_posted=0, credits_pending=0, credits_posted=0,
-            )
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(_A.id)
+        rows = fastpath.rows(
+            self.session,
+            self._statements()["insert"],
+            {"key": key, "kind": str(kind), "currency": currency, "owner_id": owner_id,
+             "name": name},
         )
-        found = self.connection.execute(stmt).scalar_one_or_none()
-        if found is None:
+        if not rows:
             return None
-        self._inserted_keys[key] = LedgerAccountId(found)
-        return LedgerAccountId(found)
+        account_id = LedgerAccountId(rows[0][0])
+        self._inserted_keys[key] = account_id
+        return account_id
 
     def account_id_by_key(self, key: str) -> LedgerAccountId | None:
         cache = self._id_cache()
@@ -276,10 +296,10 @@ class LedgerRepository:
             cached = cache.get(key)
             if cached is not None:
                 return cached
-        found = self.connection.execute(select(_A.id).where(_A.key == key)).scalar_one_or_none()
-        if found is None:
+        rows = fastpath.rows(self.session, self._statements()["id_by_key"], {"key": key})
+        if not rows:
             return None
-        account_id = LedgerAccountId(found)
+        account_id = LedgerAccountId(rows[0][0])
         if cache is not None and key not in self._inserted_keys:
             with _account_ids_lock:
                 if len(cache) >= ACCOUNT_IDS_CACHED_MAX:

@@ -17,10 +17,13 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Executable,
     Row,
+    String,
     and_,
+    any_,
     bindparam,
     delete,
     insert,
@@ -68,6 +71,9 @@ def _statements() -> dict[str, Executable]:
     )
     return {
         "account": select(accounts).where(accounts.c.id == bindparam("account_id")),
+        "account_by_key_prefix": select(accounts).where(
+            accounts.c.key_prefix == bindparam("key_prefix")
+        ),
         "listing": select(listings).where(listings.c.id == bindparam("listing_id")),
         "listing_for_update": select(listings)
         .where(listings.c.id == bindparam("listing_id"))
@@ -87,6 +93,18 @@ def _statements() -> dict[str, Executable]:
         .where(by_key)
         .values(status=bindparam("new_status"), response_json=bindparam("new_response_json")),
     }
+
+
+@cache
+def _dialect_statements(dialect: str) -> dict[str, Executable]:
+    """Hot-path statements whose SQL differs by dialect: a list parameter is an array on
+    PostgreSQL (one prepared statement whatever its length), an expanding IN elsewhere."""
+    ids = (
+        accounts.c.id == any_(bindparam("account_ids", type_=ARRAY(String())))
+        if dialect == "postgresql"
+        else accounts.c.id.in_(bindparam("account_ids", expanding=True))
+    )
+    return {"accounts": select(accounts).where(ids)}
 
 
 def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
@@ -143,7 +161,11 @@ class AccountRepository:
 
     def get_many(self, account_ids: Collection[str]) -> dict[str, Principal]:
         """The accounts among ``account_ids`` that exist, by id, in one statement."""
-        rows = self.session.execute(select(accounts).where(accounts.c.id.in_(list(account_ids))))
+        rows = fastpath.rows(
+            self.session,
+            _dialect_statements(self.session.get_bind().dialect.name)["accounts"],
+            {"account_ids": list(account_ids)},
+        )
         return {row.id: self._principal(row) for row in rows}
 
     def get_with_created(self, account_id: str) -> tuple[Principal, datetime] | None:
@@ -152,10 +174,10 @@ class AccountRepository:
 
     def by_key_prefix(self, key_prefix: str) -> tuple[Principal, str] | None:
         """The account whose key has this prefix, with the stored key hash."""
-        row = self.session.execute(
-            select(accounts).where(accounts.c.key_prefix == key_prefix)
-        ).first()
-        return None if row is None else (self._principal(row), row.key_hash)
+        rows = fastpath.rows(
+            self.session, _statements()["account_by_key_prefix"], {"key_prefix": key_prefix}
+        )
+        return (self._principal(rows[0]), rows[0].key_hash) if rows else None
 
     def lock(self, account_id: str) -> Principal | None:
         """Read the account and lock its row until the transaction ends."""
