@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from bonafide.store.db import make_engine, normalise_url
 from bonafide.store.migrate import head, is_current
@@ -74,3 +76,58 @@ def test_sqlite_engine_creates_the_folder_of_its_file(tmp_path) -> None:  # type
         assert c.execute(text("SELECT 1")).scalar_one() == 1
     engine.dispose()
     assert (tmp_path / "deep" / "er" / "b.db").exists()
+
+
+def test_a_read_only_unit_of_work_cannot_write(engine: Engine) -> None:
+    _scratch(engine)
+    uow = UnitOfWork(engine, read_only=True)
+    if engine.dialect.name == "postgresql":
+        # BEGIN READ ONLY: the server refuses the write, so ending the transaction with a
+        # commit (see below) can never keep one.
+        with pytest.raises(DBAPIError, match="read-only transaction"), uow:
+            uow.session.execute(text("UPDATE scratch SET n = 7"))
+    with pytest.raises(AssertionError, match="read-only"), uow:
+        uow.commit()
+    with UnitOfWork(engine, read_only=True) as uow:
+        assert uow.session.execute(text("SELECT n FROM scratch")).scalar_one() == 0
+
+
+@pytest.mark.postgres
+def test_a_read_keeps_the_connections_prepared_statements(postgres_server: str) -> None:
+    """psycopg drops every prepared statement of a connection when it rolls back; a read-only
+    unit of work that went well commits instead, so the next request's statements still run
+    prepared (one connection in the pool, so every unit of work below gets the same one)."""
+    engine = make_engine(postgres_server, pool_size=1, max_overflow=0)
+
+    def driver(uow: UnitOfWork) -> Any:
+        found = uow.session.connection().connection.driver_connection
+        assert found is not None
+        return found
+
+    def prepared() -> int:
+        with UnitOfWork(engine, read_only=True) as uow:
+            row = driver(uow).execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+            return int(row[0])
+
+    try:
+        with UnitOfWork(engine, read_only=True) as uow:  # a read, as an API key check is
+            for _ in range(6):  # psycopg prepares a statement on its fifth use
+                driver(uow).execute("SELECT %s::integer + 1", (1,))
+        assert prepared() >= 1
+        with pytest.raises(RuntimeError), UnitOfWork(engine) as uow:  # a rollback drops them
+            driver(uow).execute("SELECT 1")
+            raise RuntimeError("rolled back")
+        assert prepared() == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_connections_plan_each_statement_for_its_values(postgres_server: str) -> None:
+    engine = make_engine(postgres_server)
+    try:
+        with UnitOfWork(engine, read_only=True) as uow:
+            mode = uow.session.execute(text("SHOW plan_cache_mode")).scalar_one()
+        assert mode == "force_custom_plan"
+    finally:
+        engine.dispose()
