@@ -108,11 +108,11 @@ class UnitOfWork:
         try:
             if self.committed:
                 pass
-            elif self.read_only and exc_type is None:
-                # A read-only transaction that went well ends the same whichever way; a commit
-                # keeps psycopg's prepared statements, which it drops on every rollback (for a
-                # connection that served a read, its next ~5 uses of every statement would be
-                # parsed and planned afresh).
+            elif self.read_only and exc_type is None and self.dialect == "postgresql":
+                # A read-only transaction (BEGIN READ ONLY: the server refuses writes) that went
+                # well ends the same whichever way; a commit keeps psycopg's prepared
+                # statements, which it drops on every rollback (for a connection that served a
+                # read, its next ~5 uses of every statement would be parsed afresh).
                 session.commit()
             else:
                 session.rollback()
