@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Dialect, Executable
 from sqlalchemy.orm import Session
@@ -49,6 +50,7 @@ class _Plan:
 _plans: dict[tuple[int, str, frozenset[str]], tuple[Executable, _Plan]] = {}
 _plans_lock = threading.Lock()
 PLANS_MAX = 1_000
+TUPLES_OK = ExecStatus.TUPLES_OK
 """More plans than this means statements are being built per call instead of once."""
 
 
@@ -106,4 +108,7 @@ def rows(session: Session, statement: Executable, params: Mapping[str, Any]) -> 
     assert raw is not None
     with raw.cursor(row_factory=namedtuple_row) as cursor:
         cursor.execute(plan.sql, values)
-        return cursor.fetchall() if cursor.description is not None else []
+        # The result's status, not ``cursor.description``: that builds a column object (with a
+        # type lookup) per column, about a tenth of the order flow's client CPU in a profile.
+        result = cursor.pgresult
+        return cursor.fetchall() if result is not None and result.status == TUPLES_OK else []

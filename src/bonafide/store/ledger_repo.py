@@ -233,6 +233,13 @@ class LedgerRepository:
     def connection(self) -> Connection:
         return self.session.connection()
 
+    def _driver(self) -> psycopg.Connection[Any]:
+        """psycopg's connection under this transaction (PostgreSQL): statements of the order
+        flow's hot path run on it directly, without SQLAlchemy's per-statement work."""
+        raw = self.connection.connection.driver_connection
+        assert isinstance(raw, psycopg.Connection)
+        return raw
+
     @property
     def _locks_rows(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
@@ -350,8 +357,7 @@ class LedgerRepository:
             locked = self._lock_accounts(account_ids)
             found, resolutions = self.transfers(transfer_ids)
             return locked, found, resolutions, self.lock_holds(hold_ids)
-        raw = self.connection.connection.driver_connection
-        assert raw is not None
+        raw = self._driver()
         with raw.cursor() as lock, raw.cursor() as read, raw.cursor() as holds:
             with raw.pipeline():
                 lock.execute(_LOCK_ACCOUNTS_PG, (sorted(account_ids),))
@@ -366,6 +372,10 @@ class LedgerRepository:
     def _lock_accounts(self, ids: Collection[int]) -> dict[LedgerAccountId, AccountState]:
         if not ids:
             return {}
+        if self._locks_rows:
+            with self._driver().cursor() as cursor:
+                cursor.execute(_LOCK_ACCOUNTS_PG, (sorted(ids),))
+                return _account_states(cursor.fetchall())
         stmt = (
             select(_A.id, _A.kind, _A.currency, *_COUNTERS)
             .where(self._in(_A.id, sorted(ids)))
@@ -457,10 +467,12 @@ class LedgerRepository:
             last = self.connection.execute(select(func.max(_J.sequence))).scalar_one_or_none()
             start = int(last or 0) + 1
             return int(row[0]), int(row[1]), str(row[2]), list(range(start, start + entries))
-        found = self.connection.exec_driver_sql(_LOCK_FREE_LANE, (entries,)).one_or_none()
-        if found is None:
-            lane = random.randrange(LANES)
-            found = self.connection.exec_driver_sql(_LOCK_LANE, (lane, entries)).one()
+        with self._driver().cursor() as cursor:
+            found = cursor.execute(_LOCK_FREE_LANE, (entries,)).fetchone()
+            if found is None:
+                lane = random.randrange(LANES)
+                found = cursor.execute(_LOCK_LANE, (lane, entries)).fetchone()
+                assert found is not None, f"lane {lane} exists"
         return int(found[0]), int(found[1]), str(found[2]), sorted(int(n) for n in found[3])
 
     def heads(self) -> dict[int, tuple[int, str]]:
@@ -530,8 +542,7 @@ class LedgerRepository:
         counters: list[tuple[int, int, int, int, int]],
     ) -> None:
         # COPY for large batches; everything else goes in one pipeline: one round trip.
-        raw = self.connection.connection.driver_connection
-        assert raw is not None
+        raw = self._driver()
         with raw.cursor() as cursor:
             if len(entries) >= COPY_ROWS_MIN:
                 with cursor.copy(_COPY_JOURNAL) as copy:
