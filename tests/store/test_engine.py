@@ -120,14 +120,3 @@ def test_a_read_keeps_the_connections_prepared_statements(postgres_server: str) 
         assert prepared() == 0
     finally:
         engine.dispose()
-
-
-@pytest.mark.postgres
-def test_postgres_connections_plan_each_statement_for_its_values(postgres_server: str) -> None:
-    engine = make_engine(postgres_server)
-    try:
-        with UnitOfWork(engine, read_only=True) as uow:
-            mode = uow.session.execute(text("SHOW plan_cache_mode")).scalar_one()
-        assert mode == "force_custom_plan"
-    finally:
-        engine.dispose()

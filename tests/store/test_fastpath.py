@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import ARRAY, Engine, String, any_, bindparam, insert, select, text, update
 
 from bonafide.store import fastpath
 from bonafide.store.market_tables import server_secrets
@@ -52,3 +52,28 @@ def test_on_postgresql_the_statements_run_on_the_driver_and_elsewhere_through_th
 ) -> None:
     plan = fastpath._plan(BY_NAME, engine.dialect, frozenset({"of_name"}))
     assert (plan.sql is not None) == (engine.dialect.name == "postgresql")
+
+
+def test_a_statement_with_an_array_is_never_prepared_a_key_lookup_is(engine: Engine) -> None:
+    """A generic plan for ``= ANY($1)`` made while a table was small scans it whole long after
+    it grew (``store.db``): on PostgreSQL array statements are planned for their values every
+    time, while a key lookup is prepared (psycopg prepares a statement on its fifth use)."""
+    postgres = engine.dialect.name == "postgresql"
+    names = (
+        server_secrets.c.name == any_(bindparam("names", type_=ARRAY(String())))
+        if postgres
+        else server_secrets.c.name.in_(bindparam("names", expanding=True))
+    )
+    by_names = select(server_secrets).where(names)
+    with UnitOfWork(engine) as uow:
+        fastpath.rows(uow.session, ADD, {"name": "a", "value": "1", "created_at": NOW})
+        for _ in range(8):
+            assert len(fastpath.rows(uow.session, BY_NAME, {"of_name": "a"})) == 1
+            assert len(fastpath.rows(uow.session, by_names, {"names": ["a", "b"]})) == 1
+        if postgres:
+            prepared = [
+                row[0]
+                for row in uow.session.execute(text("SELECT statement FROM pg_prepared_statements"))
+            ]
+            assert any("server_secrets.name = $1" in sql for sql in prepared), prepared
+            assert not any("ANY" in sql for sql in prepared), prepared

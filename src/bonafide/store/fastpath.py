@@ -107,7 +107,10 @@ def rows(session: Session, statement: Executable, params: Mapping[str, Any]) -> 
     raw = session.connection().connection.driver_connection
     assert raw is not None
     with raw.cursor(row_factory=namedtuple_row) as cursor:
-        cursor.execute(plan.sql, values)
+        # A list parameter is an array (``= ANY(...)``): never prepared, so planned for its
+        # values each time (see ``store.db`` on generic plans).
+        arrays = any(isinstance(value, list) for value in values.values())
+        cursor.execute(plan.sql, values, prepare=False if arrays else None)
         # The result's status, not ``cursor.description``: that builds a column object (with a
         # type lookup) per column, about a tenth of the order flow's client CPU in a profile.
         result = cursor.pgresult

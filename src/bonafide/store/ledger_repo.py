@@ -360,10 +360,10 @@ class LedgerRepository:
         raw = self._driver()
         with raw.cursor() as lock, raw.cursor() as read, raw.cursor() as holds:
             with raw.pipeline():
-                lock.execute(_LOCK_ACCOUNTS_PG, (sorted(account_ids),))
-                read.execute(_READ_TRANSFERS_PG, (list(transfer_ids),))
+                lock.execute(_LOCK_ACCOUNTS_PG, (sorted(account_ids),), prepare=False)
+                read.execute(_READ_TRANSFERS_PG, (list(transfer_ids),), prepare=False)
                 if hold_ids:
-                    holds.execute(_LOCK_HOLDS_PG, (sorted(hold_ids),))
+                    holds.execute(_LOCK_HOLDS_PG, (sorted(hold_ids),), prepare=False)
             accounts = _account_states(lock.fetchall())
             found, resolutions = _transfers_of_rows(read.fetchall())
             open_ids = {row[0] for row in holds.fetchall()} if hold_ids else set()
@@ -374,7 +374,7 @@ class LedgerRepository:
             return {}
         if self._locks_rows:
             with self._driver().cursor() as cursor:
-                cursor.execute(_LOCK_ACCOUNTS_PG, (sorted(ids),))
+                cursor.execute(_LOCK_ACCOUNTS_PG, (sorted(ids),), prepare=False)
                 return _account_states(cursor.fetchall())
         stmt = (
             select(_A.id, _A.kind, _A.currency, *_COUNTERS)
@@ -553,7 +553,7 @@ class LedgerRepository:
                 if opened:
                     cursor.executemany(_INSERT_HOLD_PG, opened)
                 if closed:
-                    cursor.execute(_DELETE_HOLDS_PG, (closed,))
+                    cursor.execute(_DELETE_HOLDS_PG, (closed,), prepare=False)
                 if counters:
                     cursor.executemany(_UPDATE_COUNTERS_PG, counters)
                 last = entries[-1]
