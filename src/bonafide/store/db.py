@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_RECYCLE_SECONDS = 1_800
-POOL_SIZE_DEFAULT = 5
+POOL_SIZE_DEFAULT = 8
 """The default of ``BONAFIDE_DATABASE_POOL_SIZE`` (``settings.Settings.database_pool_size``)."""
 
 
