@@ -50,9 +50,9 @@ class _Plan:
 _plans: dict[tuple[int, str, frozenset[str]], tuple[Executable, _Plan]] = {}
 _plans_lock = threading.Lock()
 PLANS_MAX = 1_000
+"""More plans than this means statements are being built per call instead of once."""
 TUPLES_OK = ExecStatus.TUPLES_OK
 IDLE = TransactionStatus.IDLE
-"""More plans than this means statements are being built per call instead of once."""
 
 
 def _plan(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan:

@@ -107,8 +107,6 @@ _LOCK_LANE = (
 )
 
 
-
-
 @cache
 def _account_statements(dialect: str) -> dict[str, Executable]:
     """The account statements of the order flow, built once per dialect (``store.fastpath``)."""
@@ -254,14 +252,6 @@ class LedgerRepository:
 
     def _statements(self) -> dict[str, Executable]:
         return _account_statements(self.session.get_bind().dialect.name)
-
-    def _insert(self, table: Any) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            return postgresql.insert(table)
-        if dialect == "sqlite":
-            return sqlite.insert(table)
-        raise AssertionError(f"unsupported dialect {dialect}")
 
     def begin_snapshot(self) -> None:
         """Make this transaction read one snapshot (call first; PostgreSQL only needs it)."""

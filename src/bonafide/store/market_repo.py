@@ -98,7 +98,8 @@ def _statements() -> dict[str, Executable]:
 @cache
 def _dialect_statements(dialect: str) -> dict[str, Executable]:
     """Hot-path statements whose SQL differs by dialect: a list parameter is an array on
-    PostgreSQL (one prepared statement whatever its length), an expanding IN elsewhere."""
+    PostgreSQL (one statement whatever its length, planned per call: ``store.db``), an
+    expanding IN elsewhere."""
     ids = (
         accounts.c.id == any_(bindparam("account_ids", type_=ARRAY(String())))
         if dialect == "postgresql"

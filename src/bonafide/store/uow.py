@@ -106,16 +106,15 @@ class UnitOfWork:
     ) -> None:
         session = self.session
         try:
-            if self.committed:
-                pass
-            elif self.read_only and exc_type is None and self.dialect == "postgresql":
-                # A read-only transaction (BEGIN READ ONLY: the server refuses writes) that went
-                # well ends the same whichever way; a commit keeps psycopg's prepared
-                # statements, which it drops on every rollback (for a connection that served a
-                # read, its next ~5 uses of every statement would be parsed afresh).
-                session.commit()
-            else:
-                session.rollback()
+            if not self.committed:
+                if self.read_only and exc_type is None and self.dialect == "postgresql":
+                    # A read-only transaction (BEGIN READ ONLY: the server refuses writes) that
+                    # went well ends the same whichever way; a commit keeps psycopg's prepared
+                    # statements, which it drops on every rollback (for a connection that served
+                    # a read, its next ~5 uses of every statement would be parsed afresh).
+                    session.commit()
+                else:
+                    session.rollback()
         finally:
             session.close()
             self._session = None
