@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ARRAY, Engine, String, any_, bindparam, insert, select, text, update
 
+from bonafide.ledger.model import AccountKind
 from bonafide.store import fastpath
+from bonafide.store.ledger_repo import LedgerRepository
 from bonafide.store.market_tables import server_secrets
 from bonafide.store.uow import UnitOfWork
 
@@ -76,4 +78,26 @@ def test_a_statement_with_an_array_is_never_prepared_a_key_lookup_is(engine: Eng
                 for row in uow.session.execute(text("SELECT statement FROM pg_prepared_statements"))
             ]
             assert any("server_secrets.name = $1" in sql for sql in prepared), prepared
+            assert not any("ANY" in sql for sql in prepared), prepared
+
+
+def test_the_ledgers_array_statements_are_never_prepared_either(engine: Engine) -> None:
+    with UnitOfWork(engine) as uow:
+        repo = uow.repo(LedgerRepository)
+        ids = [
+            repo.insert_account(
+                key=f"test:{n}", kind=AccountKind.WALLET, currency="EUR", owner_id=None, name=None
+            )
+            for n in range(2)
+        ]
+        for _ in range(8):
+            assert sorted(repo.lock_accounts([i for i in ids if i is not None])) == sorted(ids)
+            assert repo.account_ids_by_keys(["test:0", "test:1", "test:9"]) == sorted(ids)
+            assert repo.transfers(["none"]) == ({}, {})
+            assert repo.lock_holds(["none"]) == set()
+        if engine.dialect.name == "postgresql":
+            prepared = [
+                row[0]
+                for row in uow.session.execute(text("SELECT statement FROM pg_prepared_statements"))
+            ]
             assert not any("ANY" in sql for sql in prepared), prepared

@@ -25,13 +25,9 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import (
-    ARRAY,
-    BigInteger,
     Connection,
     Engine,
     Executable,
-    String,
-    any_,
     bindparam,
     func,
     select,
@@ -148,6 +144,7 @@ _LOCK_ACCOUNTS_PG = (
     f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts "  # noqa: S608
     "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 )
+_ACCOUNT_IDS_PG = "SELECT id FROM ledger_accounts WHERE key = ANY(%s) ORDER BY id"
 _LOCK_HOLDS_PG = (
     "SELECT transfer_id FROM ledger_holds WHERE transfer_id = ANY(%s) "
     "ORDER BY transfer_id FOR UPDATE"
@@ -242,13 +239,14 @@ class LedgerRepository:
     def _locks_rows(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
-    def _in(self, column: Any, values: Collection[Any]) -> Any:
-        """``column IN values``; on PostgreSQL ``= ANY(array)``, one short statement whatever
-        the count (a thousand-item IN list costs more to parse than to run)."""
-        if self._locks_rows:
-            element = BigInteger() if isinstance(column.type, BigInteger) else String()
-            return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
-        return column.in_(list(values))
+    def _array_rows(self, sql: str, values: Collection[Any]) -> list[Any]:
+        """PostgreSQL: the rows of ``sql``, whose one parameter is the array ``values``
+        (``= ANY(%s)``: one short statement whatever the count, where a thousand-item IN list
+        costs more to parse than to run). Never prepared, so planned for its values each time
+        (see ``store.db`` on generic plans)."""
+        with self._driver().cursor() as cursor:
+            cursor.execute(sql, (list(values),), prepare=False)
+            return cursor.fetchall()
 
     def _statements(self) -> dict[str, Executable]:
         return _account_statements(self.session.get_bind().dialect.name)
@@ -320,7 +318,9 @@ class LedgerRepository:
         """The ids of the accounts with these keys that exist, ascending."""
         if not keys:
             return []
-        stmt = select(_A.id).where(self._in(_A.key, list(keys))).order_by(_A.id)
+        if self._locks_rows:
+            return [LedgerAccountId(row[0]) for row in self._array_rows(_ACCOUNT_IDS_PG, keys)]
+        stmt = select(_A.id).where(_A.key.in_(list(keys))).order_by(_A.id)
         return [LedgerAccountId(found) for found in self.connection.execute(stmt).scalars()]
 
     def lock_accounts(self, ids: Collection[int]) -> dict[LedgerAccountId, AccountState]:
@@ -363,16 +363,12 @@ class LedgerRepository:
         if not ids:
             return {}
         if self._locks_rows:
-            with self._driver().cursor() as cursor:
-                cursor.execute(_LOCK_ACCOUNTS_PG, (sorted(ids),), prepare=False)
-                return _account_states(cursor.fetchall())
+            return _account_states(self._array_rows(_LOCK_ACCOUNTS_PG, sorted(ids)))
         stmt = (
             select(_A.id, _A.kind, _A.currency, *_COUNTERS)
-            .where(self._in(_A.id, sorted(ids)))
+            .where(_A.id.in_(sorted(ids)))
             .order_by(_A.id)
         )
-        if self._locks_rows:
-            stmt = stmt.with_for_update()
         return _account_states(self.connection.execute(stmt))
 
     def balance(self, account_id: int) -> Balance | None:
@@ -405,11 +401,13 @@ class LedgerRepository:
         """Stored transfers among ``ids``, and for the resolved pending ones their resolution."""
         if not ids:
             return {}, {}
+        if self._locks_rows:
+            return _transfers_of_rows(self._array_rows(_READ_TRANSFERS_PG, ids))
         r = _RESOLUTION.c
         stmt = (
             select(*_JOURNAL_COLUMNS, *r)
             .outerjoin(_RESOLUTION, r.pending_id == _J.id)
-            .where(self._in(_J.id, ids))
+            .where(_J.id.in_(list(ids)))
         )
         return _transfers_of_rows(self.connection.execute(stmt))
 
@@ -417,11 +415,11 @@ class LedgerRepository:
         """Which of ``pending_ids`` are still unresolved; their hold rows stay locked."""
         if not pending_ids:
             return set()
-        stmt = select(ledger_holds.c.transfer_id).where(
-            self._in(ledger_holds.c.transfer_id, pending_ids)
-        )
         if self._locks_rows:
-            stmt = stmt.order_by(ledger_holds.c.transfer_id).with_for_update()
+            return {row[0] for row in self._array_rows(_LOCK_HOLDS_PG, sorted(pending_ids))}
+        stmt = select(ledger_holds.c.transfer_id).where(
+            ledger_holds.c.transfer_id.in_(list(pending_ids))
+        )
         return set(self.connection.execute(stmt).scalars())
 
     def due_holds(self, *, now_us: int, limit: int) -> list[tuple[str, str]]:
