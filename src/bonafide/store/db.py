@@ -10,7 +10,7 @@ PostgreSQL
     READ COMMITTED, and the repositories lock the rows a change depends on (``SELECT ... FOR
     UPDATE`` on accounts, in ascending id order so that two transfers never deadlock).
     Statements with an array parameter (``id = ANY(%s)``) run unprepared (``store.fastpath``,
-    the ledger's locks): psycopg prepares a statement on its fifth use, and PostgreSQL then
+    ``store.ledger_repo``): psycopg prepares a statement on its fifth use, and PostgreSQL then
     settles on one generic plan for it, chosen for the table sizes of that moment and kept until
     the table is next analysed. For ``= ANY`` on a table that was small then (every table of a
     new market) that plan is a sequential scan, read on every call while the table grows: in the
