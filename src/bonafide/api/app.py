@@ -155,8 +155,8 @@ _ROUTE_OPTIONS = tuple(
 ``APIRoute`` it made (checked per route below)."""
 
 
-def add_routes(app: FastAPI, routers: Sequence[APIRouter]) -> None:
-    """Declare the routers' routes on ``app``'s own router, in order.
+def add_routes(app: FastAPI, routers: Sequence[APIRouter]) -> list[APIRouter]:
+    """Declare the routers' routes on ``app``'s own router, in order; the routers so declared.
 
     Why not ``include_router``: FastAPI keeps an included router as one branch of the app's
     router and matches a request branch by branch, walking each branch's routes, then matches
@@ -165,9 +165,11 @@ def add_routes(app: FastAPI, routers: Sequence[APIRouter]) -> None:
     once. Each route is declared again with the options it was declared with (its router's
     prefix, tags and responses are in them already), so it also gets the app router's own
     ``responses`` (the problems every route may answer, ``problems.install``), as an included
-    route does. A router with routers inside, or with a route of another kind, is included.
-    The routers' lifespans run from ``create_app``'s.
+    route does. A router with routers inside, or with a route of another kind, is included
+    (and ``include_router`` runs its lifespan); the lifespans of the routers returned must be
+    run by the app's own (``create_app`` does).
     """
+    declared: list[APIRouter] = []
     for router in routers:
         flat = all(
             type(route) is APIRoute and all(hasattr(route, name) for name in _ROUTE_OPTIONS)
@@ -183,6 +185,8 @@ def add_routes(app: FastAPI, routers: Sequence[APIRouter]) -> None:
                 route.endpoint,
                 **{name: getattr(route, name) for name in _ROUTE_OPTIONS},
             )
+        declared.append(router)
+    return declared
 
 
 def create_app(container: Container) -> FastAPI:
@@ -192,12 +196,13 @@ def create_app(container: Container) -> FastAPI:
         importlib.import_module(name).router for name in ROUTER_MODULES
     ]
     work_limit = database_work_limit(settings.database_pool_size)
+    declared: list[APIRouter] = []  # filled by add_routes below, before the app starts
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(work_limit(app))
-            for router in routers:  # e.g. the market key made at start (routes.well_known)
+            for router in declared:  # e.g. the market key made at start (routes.well_known)
                 await stack.enter_async_context(router.lifespan_context(app))
             yield
 
@@ -222,7 +227,7 @@ def create_app(container: Container) -> FastAPI:
         period=minute,
     )
     problems.install(app)
-    add_routes(app, routers)
+    declared.extend(add_routes(app, routers))
     app.add_middleware(RequestGuard, body_max_bytes=settings.request_body_max_bytes)
     return app
 
