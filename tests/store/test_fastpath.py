@@ -101,3 +101,18 @@ def test_the_ledgers_array_statements_are_never_prepared_either(engine: Engine) 
                 for row in uow.session.execute(text("SELECT statement FROM pg_prepared_statements"))
             ]
             assert not any("ANY" in sql for sql in prepared), prepared
+
+
+def test_read_only_and_read_write_units_of_work_share_the_account_id_cache(engine: Engine) -> None:
+    # A read-only unit of work is bound to an option copy of the engine; the cache is per
+    # database (the engine's pool), so both see the same remembered ids.
+    with UnitOfWork(engine) as uow:
+        uow.repo(LedgerRepository).insert_account(
+            key="shared:0", kind=AccountKind.WALLET, currency="EUR", owner_id=None, name=None
+        )
+        uow.commit()
+    with UnitOfWork(engine, read_only=True) as reader:
+        read_only_cache = reader.repo(LedgerRepository)._id_cache()
+    with UnitOfWork(engine) as writer:
+        assert writer.repo(LedgerRepository)._id_cache() is read_only_cache
+        assert read_only_cache is not None and "shared:0" in read_only_cache

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.pool import Pool
 
 from bonafide.errors import Conflict
 from bonafide.ledger.audit import StoredAccount
@@ -157,15 +158,16 @@ _READ_TRANSFERS_PG = (
 )
 
 
-# Account ids by key, per engine: an account is never deleted nor re-keyed, so once a committed
-# row has been seen its id stays right for the life of the engine. Only ids read back from the
-# database by a transaction that did not itself insert that key are kept (an id this transaction
-# created would dangle if it rolled back; those are kept by ``after_commit`` once the unit of work
-# has committed them, so that a confirm finds the escrow its placement opened). Bounded: a market
-# has one wallet per user and currency, so the cache stops growing at ACCOUNT_IDS_CACHED_MAX and is
-# simply cleared then (one escrow per order also passes through it).
+# Account ids by key, per database (keyed by the engine's pool, which the engine's option copies,
+# such as the read-only units of work's, share): an account is never deleted nor re-keyed, so once
+# a committed row has been seen its id stays right for the life of the engine. Only ids read back
+# from the database by a transaction that did not itself insert that key are kept (an id this
+# transaction created would dangle if it rolled back; those are kept by ``after_commit`` once the
+# unit of work has committed them, so that a confirm finds the escrow its placement opened).
+# Bounded: a market has one wallet per user and currency, so the cache stops growing at
+# ACCOUNT_IDS_CACHED_MAX and is simply cleared then (one escrow per order also passes through it).
 ACCOUNT_IDS_CACHED_MAX = 100_000
-_account_ids: weakref.WeakKeyDictionary[Engine, dict[str, LedgerAccountId]] = (
+_account_ids: weakref.WeakKeyDictionary[Pool, dict[str, LedgerAccountId]] = (
     weakref.WeakKeyDictionary()
 )
 _account_ids_lock = threading.Lock()
@@ -175,7 +177,7 @@ def forget_account_ids(engine: Engine) -> None:
     """Forget the account ids remembered for ``engine``: only for tests that delete accounts,
     which the ledger itself never does."""
     with _account_ids_lock:
-        _account_ids.pop(engine, None)
+        _account_ids.pop(engine.pool, None)
 
 
 def _account_states(rows: Iterable[Sequence[Any]]) -> dict[LedgerAccountId, AccountState]:
@@ -219,9 +221,9 @@ class LedgerRepository:
         if not isinstance(bind, Engine):
             return None
         with _account_ids_lock:
-            found = _account_ids.get(bind)
+            found = _account_ids.get(bind.pool)
             if found is None:
-                found = _account_ids[bind] = {}
+                found = _account_ids[bind.pool] = {}
             return found
 
     @property
