@@ -14,6 +14,8 @@ def test_plain_routers_are_declared_on_the_app_and_others_included() -> None:
     inner = APIRouter()
     nested = APIRouter(prefix="/v1")
     nested.include_router(inner)
+    # Router-level form limits reach routes only through include_router.
+    forms = APIRouter(prefix="/v1", form_limits={"max_fields": 1})
 
     @plain.get("/things/{thing_id}")
     def thing(thing_id: str) -> dict[str, str]:
@@ -23,15 +25,19 @@ def test_plain_routers_are_declared_on_the_app_and_others_included() -> None:
     def inside() -> dict[str, bool]:
         return {"inner": True}
 
+    @forms.get("/forms")
+    def form_page() -> dict[str, bool]:
+        return {"forms": True}
+
     app = FastAPI()
     problems.install(app)
-    declared = add_routes(app, [plain, nested])
+    declared = add_routes(app, [plain, nested, forms])
 
     assert declared == [plain]
     # The plain router's route is the app's own; the nested router is one included branch.
     assert [r.path for r in app.routes if isinstance(r, APIRoute)] == ["/v1/things/{thing_id}"]
     paths = app.openapi()["paths"]
-    assert set(paths) == {"/v1/things/{thing_id}", "/v1/inner"}
+    assert set(paths) == {"/v1/things/{thing_id}", "/v1/inner", "/v1/forms"}
     operation = paths["/v1/things/{thing_id}"]["get"]
     assert operation["tags"] == ["plain"]
     # The generic problems of problems.install, documented as on an included route.

@@ -14,9 +14,10 @@ import contextlib
 import importlib
 import inspect
 import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
+from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
@@ -165,13 +166,14 @@ def add_routes(app: FastAPI, routers: Sequence[APIRouter]) -> list[APIRouter]:
     once. Each route is declared again with the options it was declared with (its router's
     prefix, tags and responses are in them already), so it also gets the app router's own
     ``responses`` (the problems every route may answer, ``problems.install``), as an included
-    route does. A router with routers inside, or with a route of another kind, is included
-    (and ``include_router`` runs its lifespan); the lifespans of the routers returned must be
-    run by the app's own (``create_app`` does).
+    route does. A router with routers inside, with a route of another kind or with limits on
+    form bodies of its own (which ``add_api_route`` does not pass to its routes) is included,
+    and ``include_router`` runs its lifespan; the lifespans of the routers returned must be run
+    by the app's own (``create_app`` does).
     """
     declared: list[APIRouter] = []
     for router in routers:
-        flat = all(
+        flat = not router.form_limits and all(
             type(route) is APIRoute and all(hasattr(route, name) for name in _ROUTE_OPTIONS)
             for route in router.routes
         )
@@ -199,12 +201,14 @@ def create_app(container: Container) -> FastAPI:
     declared: list[APIRouter] = []  # filled by add_routes below, before the app starts
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[Mapping[str, Any]]:
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(work_limit(app))
+            state: dict[str, Any] = {}  # what the routers' lifespans yield, as FastAPI merges it
             for router in declared:  # e.g. the market key made at start (routes.well_known)
-                await stack.enter_async_context(router.lifespan_context(app))
-            yield
+                context: AbstractAsyncContextManager[Any] = router.lifespan_context(app)
+                state.update(await stack.enter_async_context(context) or {})
+            yield state
 
     app = FastAPI(
         lifespan=lifespan,

@@ -8,8 +8,10 @@
         uow.commit()
 
 Leaving the block without ``commit()`` (or through an exception) rolls everything back, so a
-use case never half-writes. ``repo(cls)`` builds a repository on this transaction's session once
-and caches it, so table modules can be added without editing this file.
+use case never half-writes. (A read-only unit of work on PostgreSQL that leaves without an
+exception commits instead: it cannot have written, see ``__exit__``.) ``repo(cls)`` builds a
+repository on this transaction's session once and caches it, so table modules can be added
+without editing this file.
 """
 
 from __future__ import annotations
