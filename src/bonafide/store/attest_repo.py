@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bonafide.store import fastpath
 from bonafide.store.attest_tables import (
     claim_verifications,
     imported_attestations,
@@ -37,19 +38,6 @@ STREAM_CHUNK_ROWS = 20_000
 def _utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; every time bonafide stores is UTC.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
-    """INSERT that does nothing on a key clash; True when the row was written.
-
-    ``ON CONFLICT DO NOTHING`` rather than catching the violation: on PostgreSQL a failed
-    statement would abort the caller's transaction; a concurrent duplicate waits for the first.
-    """
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    key = next(iter(table.primary_key.columns))
-    statement = module.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return session.execute(statement).first() is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +244,7 @@ class AttestationRepository:
         t = trusted_issuers.c
         values = {"issuer_id": row.issuer_id, "kind": row.kind, "name": row.name,
                   "keyring": row.keyring, "added_at": row.added_at, "added_by": row.added_by}
-        if _insert_or_ignore(self.session, trusted_issuers, values):
+        if fastpath.insert_or_ignore(self.session, trusted_issuers, values):
             return True
         self.session.execute(
             trusted_issuers.update().where(t.issuer_id == row.issuer_id).values(**values)

@@ -32,7 +32,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bonafide.market.accounts import AccountStatus, Principal, Role, decode_roles, encode_roles
@@ -51,15 +50,6 @@ from bonafide.store.market_tables import (
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-@cache
-def _insert_or_ignore_statement(dialect: str, table: Any) -> Executable:
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    key = next(iter(table.primary_key.columns))
-    # RETURNING rather than rowcount: through a Session, PostgreSQL reports rowcount -1 here.
-    statement: Executable = module.insert(table).on_conflict_do_nothing().returning(key)
-    return statement
 
 
 @cache
@@ -108,16 +98,6 @@ def _dialect_statements(dialect: str) -> dict[str, Executable]:
     return {"accounts": select(accounts).where(ids)}
 
 
-def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
-    """INSERT that does nothing on a key clash; True when the row was written.
-
-    On PostgreSQL a clash with a row another transaction has written but not yet committed waits
-    for that transaction: this is what makes concurrent duplicates queue behind the first one.
-    """
-    statement = _insert_or_ignore_statement(session.get_bind().dialect.name, table)
-    return bool(fastpath.rows(session, statement, values))
-
-
 class AccountRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -133,7 +113,7 @@ class AccountRepository:
         now: datetime,
     ) -> bool:
         """Insert the account; False when the handle is taken."""
-        return _insert_or_ignore(
+        return fastpath.insert_or_ignore(
             self.session,
             accounts,
             {
@@ -209,7 +189,7 @@ class SecretRepository:
         return None if value is None else str(value)
 
     def add_if_absent(self, *, name: str, value: str, now: datetime) -> None:
-        _insert_or_ignore(
+        fastpath.insert_or_ignore(
             self.session, server_secrets, {"name": name, "value": value, "created_at": now}
         )
 
@@ -242,7 +222,7 @@ class ProfileRepository:
             "claims_json": json.dumps(list(profile.claims)),
             "updated_at": profile.updated_at,
         }
-        written = _insert_or_ignore(
+        written = fastpath.insert_or_ignore(
             self.session, seller_profiles, {"seller_id": profile.seller_id, **values}
         )
         if not written:
@@ -369,7 +349,7 @@ class BondRepository:
         )
 
     def add(self, *, seller_id: str, amount: Money, now: datetime) -> bool:
-        return _insert_or_ignore(
+        return fastpath.insert_or_ignore(
             self.session,
             seller_bonds,
             {
@@ -408,7 +388,7 @@ class IdempotencyRepository:
         The claim and the response are written in the same transaction as the work itself, so
         a committed key always has its response, and a rolled-back one never existed.
         """
-        return _insert_or_ignore(
+        return fastpath.insert_or_ignore(
             self.session,
             idempotency_keys,
             {

@@ -19,7 +19,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Executable, Row, and_, bindparam, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bonafide.market.promotions import (
@@ -72,14 +71,6 @@ def _statements() -> dict[str, Executable]:
         "add_lot": insert(points_lots),
         "order_and_earned": select(earned.label("earned"), has_row.label("has_row")),
     }
-
-
-def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    key = next(iter(table.primary_key.columns))
-    statement = module.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return session.execute(statement).first() is not None
 
 
 def _promotion(row: Row[Any]) -> Promotion:
@@ -241,7 +232,7 @@ class PromotionRepository:
         ).first()
         if taken is None:
             return False
-        _insert_or_ignore(
+        fastpath.insert_or_ignore(
             self.session,
             promotion_buyer_uses,
             {"promotion_id": promo.id, "buyer_id": buyer_id, "used": 0},

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bonafide.market.hours import BusinessHours
 from bonafide.market.service_figures import DisputeRecord, OrderRecord
 from bonafide.market.support import Message, Role, Thread, ThreadKind, ThreadState
+from bonafide.store import fastpath
 from bonafide.store.order_tables import disputes, order_history, orders
 from bonafide.store.support_tables import (
     business_hours,
@@ -90,7 +90,8 @@ class SupportRepository:
 
     def put_hours(self, seller_id: str, hours: BusinessHours, *, now: datetime) -> None:
         values = {"time_zone": hours.zone_name, "schedule": hours.to_json(), "updated_at": now}
-        if not _insert_or_ignore(self.session, business_hours, {"seller_id": seller_id, **values}):
+        row = {"seller_id": seller_id, **values}
+        if not fastpath.insert_or_ignore(self.session, business_hours, row):
             self.session.execute(
                 update(business_hours)
                 .where(business_hours.c.seller_id == seller_id)
@@ -106,7 +107,7 @@ class SupportRepository:
             "state": thread.state.value,
             "closed_by": None,
         }
-        return _insert_or_ignore(self.session, support_threads, values)
+        return fastpath.insert_or_ignore(self.session, support_threads, values)
 
     def thread(self, thread_id: str, *, for_update: bool = False) -> Thread | None:
         query = select(support_threads).where(support_threads.c.id == thread_id)
@@ -247,7 +248,7 @@ class SupportRepository:
 
     def put_marker(self, *, thread_id: str, reader_id: str, read_at: datetime) -> None:
         """Move the reader's marker to ``read_at`` unless it is already later."""
-        _insert_or_ignore(
+        fastpath.insert_or_ignore(
             self.session,
             support_read_markers,
             {"thread_id": thread_id, "reader_id": reader_id, "read_at": read_at},
@@ -263,16 +264,6 @@ class SupportRepository:
             )
             .values(read_at=read_at)
         )
-
-
-def _insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
-    """INSERT that does nothing on a key clash (concurrent first writes queue, then skip)."""
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    key = next(iter(table.primary_key.columns))
-    # RETURNING rather than rowcount: through a Session, PostgreSQL reports rowcount -1 here.
-    statement = module.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return session.execute(statement).first() is not None
 
 
 class ServiceRecordsRepository:
